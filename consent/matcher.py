@@ -213,11 +213,9 @@ def _kind(curie: str) -> str | None:
 def _name(curie: str) -> str:
     """``label (SHORT, DUO:...)`` for DUO, ``label (MONDO:...)`` for MONDO, else the CURIE."""
     try:
+        if curie.startswith("MONDO:"):
+            return f"{vocab.mondo_label(curie)} ({curie})"
         return vocab.duo_term(curie).display
-    except KeyError:
-        pass
-    try:
-        return f"{vocab.mondo_label(curie)} ({curie})"
     except KeyError:
         return curie
 
