@@ -16,8 +16,11 @@ terms of the shipped release (checked against mondo.tsv):
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -626,3 +629,35 @@ def test_parse_conditions_normalises_values_for_the_catalogue() -> None:
     conditions = parse_conditions({"codes": [GRU, US], "values": {US: ["a", "b"], GS: "EU"}})
     assert conditions.codes == (GRU, US, GS)  # a value declares its modifier
     assert conditions.values == {US: ("a", "b"), GS: "EU"}
+
+
+def test_vocabulary_loads_once_under_concurrent_first_use() -> None:
+    vocab.configure()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(vocab.mondo_ancestors, [COLORECTAL] * 64))
+    assert all(r == results[0] for r in results)
+    assert CANCER in results[0]
+
+
+def test_purpose_and_conditions_are_hashable_for_caching() -> None:
+    first = Conditions(codes=[GRU, US], values={US: ["a"]})
+    second = Conditions(codes=(GRU, US), values={US: ["a"]})
+    assert first == second
+    assert hash(first) == hash(second)
+    assert hash(Purpose(codes=[HMB])) == hash(Purpose(codes=(HMB,)))
+
+
+BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_vocab.py"
+
+
+@pytest.mark.skipif(
+    not (BUILD_SCRIPT.parents[2] / "shared" / "ontologies" / "duo.owl").exists(),
+    reason="reference ontologies (../shared/ontologies) not present",
+)
+def test_shipped_vocabulary_is_what_the_build_script_makes() -> None:
+    spec = importlib.util.spec_from_file_location("build_vocab", BUILD_SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0
