@@ -1,0 +1,17 @@
+"""What the base layout needs to draw the navigation for the signed-in person's roles."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from accounts.selectors import is_auditor
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    return {
+        "oidc_enabled": settings.OIDC_ENABLED,
+        "oidc_provider_name": settings.OIDC_PROVIDER_NAME,
+        "nav_is_auditor": bool(user and is_auditor(user)),
+    }

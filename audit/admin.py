@@ -1,0 +1,77 @@
+from django.contrib import admin
+
+from audit.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the log is changed by services only, and never edited."""
+
+    list_display = ("seq", "occurred_at", "actor_type", "actor_label", "action", "object_type",
+                    "object_id", "short_hash")
+    list_filter = ("actor_type", "action", "object_type")
+    search_fields = ("action", "actor_label", "object_id", "hash")
+    ordering = ("-seq",)
+
+    @admin.display(description="hash")
+    def short_hash(self, obj: AuditEvent) -> str:
+        return obj.hash[:16]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Admin edits are writes like any other: one transaction, with an event in the chain.
+
+    Workflow objects are not edited here (their admins are read-only); this covers reference
+    data such as organisations, datasets and algorithms that staff maintain by hand.
+    """
+
+    audit_fields: tuple[str, ...] = ()
+
+    def _snapshot(self, obj) -> dict:
+        from django.forms.models import model_to_dict
+
+        fields = self.audit_fields or None
+        return {key: str(value) for key, value in model_to_dict(obj, fields=fields).items()}
+
+    def save_model(self, request, obj, form, change):
+        from django.db import transaction
+
+        from audit.services import audit_record
+
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_record(
+                actor=request.user,
+                action=f"admin.{'change' if change else 'add'}",
+                target=obj,
+                payload={"changed": sorted(form.changed_data), "values": self._snapshot(obj)},
+            )
+
+    def save_related(self, request, form, formsets, change):
+        from django.db import transaction
+
+        with transaction.atomic():
+            super().save_related(request, form, formsets, change)
+
+    def delete_model(self, request, obj):
+        from django.db import transaction
+
+        from audit.services import audit_record
+
+        with transaction.atomic():
+            audit_record(actor=request.user, action="admin.delete", target=obj,
+                         payload={"values": self._snapshot(obj)})
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)

@@ -1,0 +1,117 @@
+"""What can be asked for: datasets at nodes, and the algorithms that may visit them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+
+DIGEST_RE = r"^sha256:[0-9a-f]{64}$"
+validate_digest = RegexValidator(
+    DIGEST_RE, _("Give the artifact digest as sha256: followed by 64 lowercase hex digits.")
+)
+validate_duo_curie = RegexValidator(r"^DUO:\d{7}$", _("A DUO code looks like DUO:0000007."))
+validate_mondo_curie = RegexValidator(r"^MONDO:\d{7}$", _("A MONDO id looks like MONDO:0005015."))
+
+
+class NodeStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    MAINTENANCE = "maintenance", _("In maintenance")
+    RETIRED = "retired", _("Retired")
+
+
+class Node(models.Model):
+    """A data station. It signs in as its machine user (``identity``) with an API token."""
+
+    identifier = models.SlugField(_("node id"), max_length=64, unique=True,
+                                  help_text=_("Stable id used as the permit audience."))
+    name = models.CharField(_("name"), max_length=200)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="nodes")
+    base_url = models.URLField(_("base URL"), blank=True)
+    status = models.CharField(max_length=16, choices=NodeStatus.choices, default=NodeStatus.ACTIVE)
+    identity = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="node", limit_choices_to={"is_machine": True},
+    )
+    public_key_jwk = models.JSONField(
+        default=dict, blank=True, help_text=_("The node's Ed25519 public key (JWK) for receipts.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dataset(models.Model):
+    slug = models.SlugField(_("dataset id"), max_length=100, unique=True)
+    persistent_identifier = models.CharField(
+        _("persistent identifier"), max_length=255, unique=True,
+        help_text=_("A DOI, handle or other resolvable identifier."),
+    )
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"))
+    keywords = models.CharField(_("keywords"), max_length=500, blank=True,
+                                help_text=_("Comma-separated."))
+    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="datasets",
+                              verbose_name=_("owner organisation"))
+    stewards = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="stewarded_datasets",
+                                      blank=True, verbose_name=_("stewards"))
+    node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="datasets")
+    contains_personal_data = models.BooleanField(_("contains personal data"), default=True)
+    contact_email = models.EmailField(_("contact"))
+    licence = models.CharField(_("licence"), max_length=200, blank=True)
+    duo_codes = models.JSONField(_("DUO codes"), default=list, blank=True)
+    duo_diseases = models.JSONField(_("disease terms (MONDO)"), default=list, blank=True)
+    duo_values = models.JSONField(_("modifier values"), default=dict, blank=True)
+    min_cohort_size = models.PositiveIntegerField(
+        _("minimum cohort size"), default=10, validators=[MinValueValidator(1)]
+    )
+    participant_count = models.PositiveIntegerField(_("participants (approx.)"), default=0)
+    is_published = models.BooleanField(_("published"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [models.Index(fields=["is_published", "title"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [k.strip() for k in self.keywords.split(",") if k.strip()]
+
+
+class OutputKind(models.TextChoices):
+    AGGREGATE = "aggregate", _("Aggregate statistics")
+    MODEL = "model", _("Model parameters")
+    OTHER = "other", _("Other")
+
+
+class Algorithm(models.Model):
+    name = models.SlugField(_("name"), max_length=100)
+    version = models.CharField(_("version"), max_length=50)
+    digest = models.CharField(_("artifact digest"), max_length=71, validators=[validate_digest])
+    description = models.TextField(_("description"), blank=True)
+    output_kind = models.CharField(_("output kind"), max_length=16, choices=OutputKind.choices,
+                                   default=OutputKind.AGGREGATE)
+    source_url = models.URLField(_("source"), blank=True)
+    maintainer = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                   related_name="algorithms", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="algorithm_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"

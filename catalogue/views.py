@@ -1,0 +1,47 @@
+"""Public catalogue pages. A dataset page also answers as DCAT JSON-LD when asked for it."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from catalogue.dcat import dataset_jsonld
+from catalogue.forms import CatalogueFilterForm
+from catalogue.selectors import dataset_get, dataset_search
+from lifes.errors import NotFound
+
+JSONLD = "application/ld+json"
+
+
+def dataset_list(request: HttpRequest) -> HttpResponse:
+    form = CatalogueFilterForm(request.GET or None)
+    filters: dict = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "query": data["q"] or "",
+            "owner_id": data["owner"].pk if data["owner"] else None,
+            "node_id": data["node"].pk if data["node"] else None,
+            "duo_code": data["duo"] or "",
+            "contains_personal_data": data["personal"],
+        }
+    datasets = dataset_search(user=request.user, **filters)
+    page = Paginator(datasets, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "catalogue/dataset_list.html", {
+        "form": form, "page": page, "query_string": query.urlencode(),
+    })
+
+
+def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        dataset = dataset_get(user=request.user, slug=slug)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if JSONLD in request.headers.get("Accept", "") or request.GET.get("format") == "jsonld":
+        document = dataset_jsonld(dataset, landing_page=request.build_absolute_uri(
+            request.path))
+        return JsonResponse(document, content_type=JSONLD, json_dumps_params={"indent": 2})
+    return render(request, "catalogue/dataset_detail.html", {"dataset": dataset})

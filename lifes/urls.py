@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import api as accounts_api
+from catalogue import api as catalogue_api
+from lifes.health import healthz
+
+api_v1 = [
+    path("me", accounts_api.MeApi.as_view(), name="me"),
+    path("auth/tokens", accounts_api.TokenListCreateApi.as_view(), name="tokens"),
+    path("auth/tokens/<int:token_id>/revoke", accounts_api.TokenRevokeApi.as_view(),
+         name="token_revoke"),
+    path("datasets/", catalogue_api.DatasetListApi.as_view(), name="datasets"),
+    path("datasets/<slug:slug>", catalogue_api.DatasetDetailApi.as_view(), name="dataset"),
+    path("algorithms/", catalogue_api.AlgorithmListApi.as_view(), name="algorithms"),
+    path("nodes/", catalogue_api.NodeListApi.as_view(), name="nodes"),
+]
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("catalogue/", include("catalogue.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "lifes.errorpages.not_found"
+handler500 = "lifes.errorpages.server_error"
