@@ -247,7 +247,7 @@ def _string_list(value: object, path: str, errors: dict[str, list[str]]) -> list
 
 def _check_duo_code(code: str, path: str, errors: dict[str, list[str]]) -> str | None:
     """Kind of a DUO code, or ``None`` after recording why it is not usable."""
-    if not code.startswith("DUO:") or not _CURIE.match(code):
+    if not isinstance(code, str) or not code.startswith("DUO:") or not _CURIE.match(code):
         _add(errors, path, f"{code!r} is not a DUO code (expected DUO:NNNNNNN)")
         return None
     if not vocab.is_duo(code):
@@ -265,7 +265,9 @@ def _check_duo_code(code: str, path: str, errors: dict[str, list[str]]) -> str |
 
 def _check_diseases(diseases: Iterable[str], path: str, errors: dict[str, list[str]]) -> None:
     for disease in diseases:
-        if not disease.startswith("MONDO:") or not _CURIE.match(disease):
+        if not isinstance(disease, str) or not disease.startswith("MONDO:"):
+            _add(errors, path, f"{disease!r} is not a MONDO CURIE (expected MONDO:NNNNNNN)")
+        elif not _CURIE.match(disease):
             _add(errors, path, f"{disease!r} is not a MONDO CURIE (expected MONDO:NNNNNNN)")
         elif not vocab.is_mondo(disease):
             _add(errors, path, f"{disease} is not a known MONDO term")
@@ -391,12 +393,18 @@ def _object(data: object, path: str, keys: frozenset[str], errors: dict[str, lis
     return data
 
 
+def _optional_list(obj: dict, key: str, prefix: str, errors: dict[str, list[str]]) -> list[str]:
+    """An optional list field: absent or null is empty; anything else must be a list."""
+    value = obj.get(key)
+    return [] if value is None else _string_list(value, f"{prefix}.{key}", errors)
+
+
 def parse_purpose(data: object, prefix: str = "purpose") -> Purpose:
     """Build a validated ``Purpose`` from its JSON form; raise ``MatcherInputError``."""
     errors: dict[str, list[str]] = {}
     obj = _object(data, prefix, _PURPOSE_KEYS, errors)
     codes = _string_list(obj.get("codes", []), f"{prefix}.codes", errors)
-    diseases = _string_list(obj.get("diseases") or [], f"{prefix}.diseases", errors)
+    diseases = _optional_list(obj, "diseases", prefix, errors)
     flags: dict[str, bool | None] = {}
     for name in ("commercial", "for_profit"):
         value = obj.get(name)
@@ -421,8 +429,10 @@ def parse_conditions(data: object, prefix: str = "conditions") -> Conditions:
     errors: dict[str, list[str]] = {}
     obj = _object(data, prefix, _CONDITIONS_KEYS, errors)
     codes = _string_list(obj.get("codes", []), f"{prefix}.codes", errors)
-    diseases = _string_list(obj.get("diseases") or [], f"{prefix}.diseases", errors)
-    values = obj.get("values") or {}
+    diseases = _optional_list(obj, "diseases", prefix, errors)
+    values = obj.get("values")
+    if values is None:
+        values = {}
     if not isinstance(values, dict):
         _add(errors, f"{prefix}.values", "must be an object mapping DUO codes to values")
         values = {}
@@ -636,9 +646,13 @@ def _match_research_types(purpose: Purpose, conditions: Conditions, found: _Find
                 )
             else:
                 # DUO NMDS: "use does not allow methods development research".
+                where = (
+                    "outside the consented diseases"
+                    if permission == DS
+                    else "without a disease specific consent to stay within"
+                )
                 found.refuse(
-                    f"The dataset carries {_name(NMDS)}: {_name(MDS)} is not allowed "
-                    "outside its disease specific consent."
+                    f"The dataset carries {_name(NMDS)}: {_name(MDS)} is not allowed {where}."
                 )
         elif code in (POPULATION, ANCESTRY) and NPOA in codes:
             # DUO NPOA: "use for purposes of population, origin, or ancestry research is

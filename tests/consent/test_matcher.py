@@ -576,6 +576,10 @@ BAD_CASES = [
                  "conditions.values.DUO:0000022", "non-empty", id="gs-empty-region"),
     pytest.param(OK_PURPOSE, {"codes": [GRU], "values": ["EU"]}, "conditions.values",
                  "must be an object", id="values-not-object"),
+    pytest.param(OK_PURPOSE, {"codes": [GRU], "values": []}, "conditions.values",
+                 "must be an object", id="values-empty-list"),
+    pytest.param({"codes": [HMB], "diseases": ""}, OK_CONDITIONS, "purpose.diseases",
+                 "must be a list", id="diseases-empty-string"),
     pytest.param(OK_PURPOSE, "GRU", "conditions", "must be an object",
                  id="conditions-not-object"),
 ]  # fmt: skip
@@ -621,8 +625,8 @@ def test_malformed_body(body: Any, path: str) -> None:
 
 def test_match_rejects_invalid_dataclasses_too() -> None:
     with pytest.raises(MatcherInputError) as caught:
-        match(Purpose(codes=[DS]), Conditions(codes=[GRU]))
-    assert "purpose.diseases" in caught.value.errors
+        match(Purpose(codes=[DS, 7]), Conditions(codes=[GRU], diseases=[None]))
+    assert set(caught.value.errors) == {"purpose.codes", "purpose.diseases", "conditions.diseases"}
 
 
 def test_parse_conditions_normalises_values_for_the_catalogue() -> None:
