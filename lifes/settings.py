@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "catalogue",
+    "consent",
     "demo",
 ]
 

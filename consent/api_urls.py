@@ -1,0 +1,3 @@
+"""Consent API under /api/v1/consent/."""
+
+urlpatterns: list = []

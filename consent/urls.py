@@ -1,0 +1,5 @@
+"""Consent pages for data stewards (HTML)."""
+
+app_name = "consent"
+
+urlpatterns: list = []
