@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "accounts",
     "catalogue",
     "consent",
+    "requests_app",
+    "permits",
     "demo",
 ]
 

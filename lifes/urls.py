@@ -30,6 +30,11 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("api/v1/consent/", include("consent.api_urls")),
     path("api/v1/", include((api_v1, "api"))),
+    path("api/v1/", include("permits.api_urls")),
+    path("api/v1/", include("requests_app.api_urls")),
+    path("requests/", include("requests_app.urls")),
+    path("", include("permits.urls")),
+    path(".well-known/", include("permits.wellknown_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

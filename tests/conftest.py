@@ -9,18 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
-from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
-from audit.models import AuditEvent
-
+# Django imports stay inside the fixtures, so the pure-Python suites (tests/node,
+# the matcher) also run without Django: `pytest -p no:django tests/node`.
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 requires_postgres = pytest.mark.skipif(
@@ -45,13 +37,19 @@ def world(db):
 
 
 @pytest.fixture
-def api_client() -> APIClient:
+def api_client():
+    from rest_framework.test import APIClient
+
     return APIClient()
 
 
 @pytest.fixture
 def token_client(db):
     """An API client authenticated by a real token of the given user."""
+
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_create
 
     def make(user) -> APIClient:
         issued = api_token_create(actor=user, user=user, name="test")
@@ -63,6 +61,8 @@ def token_client(db):
 
 
 def event_count() -> int:
+    from audit.models import AuditEvent
+
     return AuditEvent.objects.count()
 
 
@@ -72,6 +72,8 @@ def celery_worker_process(transactional_db):
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     env["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    from django.db import connection
+
     database = connection.settings_dict
     env["DATABASE_URL"] = (
         f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
@@ -113,4 +115,4 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
     raise AssertionError(f"condition not met within {timeout} s")
 
 
-__all__ = ["requires_broker", "requires_postgres", "wait_for", "event_count", "settings"]
+__all__ = ["requires_broker", "requires_postgres", "wait_for", "event_count"]

@@ -1,0 +1,3 @@
+"""Permits and node API under /api/v1/."""
+
+urlpatterns: list = []

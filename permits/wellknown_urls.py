@@ -1,0 +1,3 @@
+"""/.well-known/ documents (the hub's JWKS)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Access request API under /api/v1/."""
+
+urlpatterns: list = []

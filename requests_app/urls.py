@@ -1,0 +1,5 @@
+"""Access request pages (HTML)."""
+
+app_name = "requests"
+
+urlpatterns: list = []
