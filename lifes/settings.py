@@ -177,7 +177,23 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "audit-verify-daily": {"task": "audit.tasks.audit_verify_task", "schedule": timedelta(days=1)},
+    "audit-checkpoint-hourly": {"task": "audit.tasks.audit_checkpoint_task",
+                                "schedule": timedelta(hours=1)},
 }
+
+# The hub's Ed25519 signing keys (permits/keys.py). Private keys live in SIGNING_KEY_DIR as
+# <kid>.pem (PKCS8, encrypted with SIGNING_KEY_PASSPHRASE when set, mode 0600), or, in
+# containers, as the one key in SIGNING_KEY_PEM. Never in the database.
+SIGNING_KEY_DIR = Path(env.str("SIGNING_KEY_DIR", default=str(BASE_DIR / "keys")))
+SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="")
+SIGNING_KEY_PEM = env.str("SIGNING_KEY_PEM", default="", multiline=True)
+JWKS_MAX_AGE = env.int("JWKS_MAX_AGE", default=300)
+# Audit checkpoints are signed by the hub key; dotted paths keep audit free of permits imports.
+AUDIT_CHECKPOINT_SIGNER = "permits.keys.sign_checkpoint"
+AUDIT_CHECKPOINT_VERIFIER = "permits.keys.verify_checkpoint"
+# On PostgreSQL a trigger refuses UPDATE/DELETE/TRUNCATE on the audit log. `manage.py flush` (and
+# so the test runner) may erase it only where this is on: development and tests, never production.
+AUDIT_MAINTENANCE_ON_FLUSH = env.bool("AUDIT_MAINTENANCE_ON_FLUSH", default=DEBUG)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
