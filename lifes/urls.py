@@ -27,6 +27,8 @@ urlpatterns = [
     path("catalogue/", include("catalogue.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("audit/", include("audit.urls")),
+    path("api/v1/audit/", include("audit.api_urls")),
     path("consent/", include("consent.urls")),
     path("api/v1/consent/", include("consent.api_urls")),
     path("api/v1/", include((api_v1, "api"))),

@@ -1,0 +1,3 @@
+"""The audit API under /api/v1/audit/."""
+
+urlpatterns: list = []

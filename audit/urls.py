@@ -1,0 +1,5 @@
+"""Audit pages (HTML) for auditors and staff."""
+
+app_name = "audit"
+
+urlpatterns: list = []
