@@ -52,6 +52,18 @@ def _lock_head() -> ChainHead:
     return ChainHead.objects.select_for_update().get(pk=1)
 
 
+def chain_lock() -> ChainHead:
+    """Take the chain's write lock for the rest of the caller's transaction.
+
+    For writes that must be serialised with the log itself (creating a signing key, say):
+    taking this lock first keeps one lock order (chain head, then the caller's rows) with every
+    other writer, so they queue instead of deadlocking.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("chain_lock must run inside a transaction")
+    return _lock_head()
+
+
 def audit_record(*, actor: Any, action: str, target: Any = None,
                  payload: dict[str, Any] | None = None) -> AuditEvent:
     """Append one event to the chain. Must run inside the caller's transaction."""

@@ -1,0 +1,19 @@
+"""The hub's public keys at /.well-known/jwks.json, for nodes that verify permits offline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
+
+from permits.keys import jwks
+
+
+@require_safe
+def jwks_view(request: HttpRequest) -> JsonResponse:
+    """Short public caching: a node sees a new key within ``JWKS_MAX_AGE`` seconds of a
+    rotation, and retired keys stay listed far longer than that."""
+    response = JsonResponse(jwks(), content_type="application/jwk-set+json")
+    patch_cache_control(response, public=True, max_age=settings.JWKS_MAX_AGE)
+    return response
