@@ -318,18 +318,23 @@ def run_permit(
     Never raises for a refusal: the result carries status and reason. ``now`` only shifts the
     clock used to judge permit validity (tests); receipts always carry real times.
     """
-    result = RunResult(started_at=iso_utc())
+    result = RunResult(started_at=iso_utc(), dataset=dataset)
     hub = hub or HubClient(
         config.hub_url, credential=config.credential, timeout=config.http_timeout
     )
     outbox = Outbox(config.outbox_dir)
-    result.outbox = outbox.flush(hub)
     attributable = False
     try:
         try:
             signer = NodeSigner.from_file(config.signing_key)
         except (OSError, ValueError) as err:
             raise ConfigError(f"signing_key {config.signing_key}: {err}") from None
+        try:
+            config.cache_dir.mkdir(parents=True, exist_ok=True)
+            config.outbox_dir.mkdir(parents=True, exist_ok=True)
+            result.outbox = outbox.flush(hub)
+        except OSError as err:
+            raise ConfigError(f"cache_dir/outbox_dir not usable: {err}") from None
         try:
             algorithm_bytes: bytes | None = Path(algorithm).read_bytes()
             result.algorithm_digest = sha256_digest(algorithm_bytes)

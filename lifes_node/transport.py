@@ -8,6 +8,7 @@ and every body is read with a size cap so a misbehaving server cannot exhaust th
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -79,10 +80,10 @@ def request(
     except urllib.error.HTTPError as err:
         try:
             err_body = _read_capped(err, max_bytes)
-        except (OSError, TransportError):
+        except (OSError, TransportError, http.client.HTTPException):
             err_body = b""
         return Response(err.code, err_body, _headers(err.headers) if err.headers else {})
-    except (urllib.error.URLError, OSError, ValueError) as err:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as err:
         raise TransportError(f"{method} {url}: {getattr(err, 'reason', err)}") from err
 
 

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import binascii
 import json
+import math
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
+from jwt.algorithms import OKPAlgorithm
 
 from lifes_node.errors import (
     BAD_ALGORITHM,
@@ -56,7 +57,7 @@ DEFAULT_LEEWAY = 30.0
 DEFAULT_MAX_REVOCATION_AGE = 3600.0
 
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
-_EDDSA = jwt.get_algorithm_by_name(ALGORITHM)
+_EDDSA = OKPAlgorithm()  # PyJWT's EdDSA; the only verifier used, whatever the token says
 
 JWKSLike = KeySet | Mapping[str, Any] | str | bytes
 
@@ -161,7 +162,13 @@ def _numeric(claims: Mapping[str, Any], name: str, what: str, *, required: bool)
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise VerificationError(MALFORMED, f"{what} claim {name!r} missing or not a number")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):  # NaN compares false with everything: it would never expire
+        raise VerificationError(MALFORMED, f"{what} claim {name!r} is not a finite number")
+    return number
 
 
 # --- revocation list ----------------------------------------------------------------------------

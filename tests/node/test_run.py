@@ -384,3 +384,26 @@ def test_receipt_the_hub_rejects_is_kept_aside(node: Node) -> None:
 
     assert result.receipt_posted is False
     assert (node.root / "cache" / "outbox" / "rejected" / f"{result.receipt_jti}.jwt").exists()
+
+
+@pytest.mark.parametrize(
+    "data", ["missing.csv", "data.parquet", "no-id-column.csv"], ids=["missing", "parquet", "no-id"]
+)
+def test_unreadable_dataset_is_refused(node: Node, data: str) -> None:
+    (node.root / "no-id-column.csv").write_text("pid,sex\nP0001,F\n")
+    (node.root / "data.parquet").write_bytes(b"PAR1 not really parquet")
+    node.configure(datasets={DATASET_ID: str(node.root / data)})
+
+    result = node.run(node.hub.signer.permit(), DEMO_ALGORITHM)
+
+    assert (result.status, result.reason) == ("refused", "dataset_unreadable")
+
+
+def test_missing_signing_key_is_a_config_error_without_receipt(node: Node) -> None:
+    node.key_path.unlink()
+
+    result = node.run(node.hub.signer.permit(), DEMO_ALGORITHM)
+
+    assert (result.status, result.reason) == ("refused", "config_error")
+    assert node.hub.receipts == []
+    assert node.hub.requests == []

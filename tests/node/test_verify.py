@@ -280,6 +280,8 @@ def test_missing_or_mistyped_time_claims_are_malformed(signer: HubSigner) -> Non
     assert reason_of(signer, signer.permit(exp="tomorrow")) == "malformed"
     assert reason_of(signer, signer.permit(nbf=True)) == "malformed"
     assert reason_of(signer, signer.permit(jti=None)) == "malformed"
+    assert reason_of(signer, signer.permit(exp=float("nan"))) == "malformed"
+    assert reason_of(signer, signer.permit(exp=10**400)) == "malformed"
     assert reason_of(signer, signer.permit(permit="all data")) == "malformed"
 
 
