@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -446,10 +447,7 @@ def _execute(
             raise NodeError(ALGORITHM_TIMEOUT, f"algorithm killed after {config.timeout:g} s")
         if outcome.returncode != 0:
             raise NodeError(ALGORITHM_FAILED, f"algorithm exited with code {outcome.returncode}")
-        try:
-            produced = output_path.read_bytes()
-        except OSError:
-            raise NodeError(ALGORITHM_FAILED, "algorithm wrote no output file") from None
+        produced = _read_output(output_path, rules.max_output_bytes)
 
     verdict = check_output(
         produced,
@@ -469,6 +467,21 @@ def _execute(
         result.output_path = str(output)
     else:
         result.output = json.loads(produced)
+
+
+def _read_output(path: Path, max_bytes: int) -> bytes:
+    """Read the algorithm's output without following links (it could point at any node file)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        raise NodeError(ALGORITHM_FAILED, "algorithm wrote no output file (or a link)") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise NodeError(ALGORITHM_FAILED, "algorithm output is not a regular file")
+        produced = fh.read(max_bytes + 1)
+    if len(produced) > max_bytes:
+        raise NodeError(DISCLOSURE_FORMAT, f"output larger than {max_bytes} bytes")
+    return produced
 
 
 def _send_receipt(

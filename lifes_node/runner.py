@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -83,7 +84,12 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _run(
-    argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, on_timeout=None
+    argv: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    on_timeout: Callable[[], None] | None = None,
 ) -> RunOutcome:
     stdout_path, stderr_path = cwd / ".stdout", cwd / ".stderr"
     started = time.monotonic()
@@ -166,7 +172,9 @@ class ContainerRunner:
         self.cpus = cpus
         self.pids_limit = pids_limit
 
-    def argv(self, name: str, workdir: Path, script: Path, input_path: Path, output_path: Path):
+    def argv(
+        self, name: str, workdir: Path, script: Path, input_path: Path, output_path: Path
+    ) -> list[str]:
         """The container command; inside, the scratch dir is ``/work`` and nothing else is."""
         uid_gid = f"{os.getuid()}:{os.getgid()}" if hasattr(os, "getuid") else "65534:65534"
         inside = [f"/work/{p.relative_to(workdir)}" for p in (script, input_path, output_path)]

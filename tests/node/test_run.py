@@ -407,3 +407,11 @@ def test_missing_signing_key_is_a_config_error_without_receipt(node: Node) -> No
     assert (result.status, result.reason) == ("refused", "config_error")
     assert node.hub.receipts == []
     assert node.hub.requests == []
+
+
+def test_output_that_links_elsewhere_is_not_read(node: Node) -> None:
+    algorithm = node.algorithm(f"import os, sys\nos.symlink({str(node.key_path)!r}, sys.argv[2])\n")
+    result = node.run(node.permit_for(algorithm), algorithm)
+
+    assert (result.status, result.reason) == ("failed", "algorithm_failed")
+    assert "PRIVATE KEY" not in json.dumps(result.summary())
