@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "audit-verify-daily": {"task": "audit.tasks.audit_verify_task", "schedule": timedelta(days=1)},
     "audit-checkpoint-hourly": {"task": "audit.tasks.audit_checkpoint_task",
                                 "schedule": timedelta(hours=1)},
+    "review-reminders": {"task": "requests_app.tasks.stage_reminders_task",
+                         "schedule": timedelta(hours=1)},
 }
 
 # The hub's Ed25519 signing keys (permits/keys.py). Private keys live in SIGNING_KEY_DIR as
@@ -222,6 +224,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Uploads: files go to storage, never into memory wholesale.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

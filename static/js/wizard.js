@@ -1,0 +1,79 @@
+// The request wizard: autosave as you type, and live data-use compatibility per dataset.
+// Plain JavaScript, no framework; the page works without it (the submit button saves too).
+(function () {
+  "use strict";
+  const form = document.getElementById("section-form");
+  if (!form) return;
+  const status = form.querySelector(".autosave-status");
+  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  let timer = null;
+
+  function clearErrors() {
+    form.querySelectorAll(".error.autosave").forEach((el) => el.remove());
+  }
+
+  function showErrors(errors) {
+    Object.entries(errors).forEach(([field, list]) => {
+      const input = form.querySelector(`[name="${field}"]`);
+      const message = document.createElement("p");
+      message.className = "error autosave";
+      message.setAttribute("role", "alert");
+      message.textContent = list.map((e) => e.message).join(" ");
+      (input ? input.closest(".field") || input.parentElement : form).appendChild(message);
+    });
+  }
+
+  async function autosave() {
+    status.textContent = form.dataset.savingText || "Saving…";
+    const response = await fetch(form.dataset.autosave, {
+      method: "POST", body: new FormData(form),
+      headers: { "X-Autosave": "1", "X-CSRFToken": csrf },
+      credentials: "same-origin",
+    });
+    clearErrors();
+    if (response.ok) {
+      status.textContent = "Draft saved at " + new Date().toLocaleTimeString();
+    } else {
+      const body = await response.json().catch(() => ({ errors: {} }));
+      showErrors(body.errors || {});
+      status.textContent = "Not saved: please correct the marked answers. Your text is kept.";
+    }
+  }
+
+  form.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(autosave, 1200);
+  });
+  form.addEventListener("change", () => {
+    clearTimeout(timer);
+    timer = setTimeout(autosave, 300);
+    checkCompatibility();
+  });
+
+  const data = document.getElementById("compat-data");
+  const compat = data ? JSON.parse(data.textContent) : null;
+
+  async function checkCompatibility() {
+    if (!compat) return;
+    const boxes = form.querySelectorAll("input[name=datasets]");
+    for (const box of boxes) {
+      const slug = box.dataset.slug;
+      const out = form.querySelector(`[data-compat-for="${slug}"]`);
+      if (!box.checked) { out.textContent = ""; out.className = "compat"; continue; }
+      const response = await fetch(compat.match_url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({ purpose: compat.purpose, conditions: compat.datasets[slug] }),
+      });
+      const body = await response.json();
+      if (response.ok) {
+        out.textContent = body.decision.replace("_", " ") + ": " + body.reasons.join(" ");
+        out.className = "compat compat-" + body.decision;
+      } else {
+        out.textContent = "Complete the research purpose (section 1) to check compatibility.";
+        out.className = "compat compat-needs_review";
+      }
+    }
+  }
+  checkCompatibility();
+})();
