@@ -1,0 +1,53 @@
+"""Read-only admin views of consent: history is written by services only, never edited here."""
+
+from django.contrib import admin
+
+from consent.models import ConsentProvision, ConsentRecord, DatasetConsentState, Participant
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ProvisionInline(admin.TabularInline):
+    model = ConsentProvision
+    fields = ("decision", "code", "disease", "period_start", "period_end", "is_non_commercial",
+              "is_not_for_profit")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReadOnlyAdmin):
+    list_display = ("pseudonym", "dataset", "opted_out_at", "created_at")
+    list_filter = ("dataset",)
+    search_fields = ("pseudonym",)
+    list_select_related = ("dataset",)
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    list_display = ("participant", "dataset", "status", "source", "recorded_at", "is_current")
+    list_filter = ("status", "source", "is_current", "dataset")
+    search_fields = ("participant__pseudonym", "source_id")
+    list_select_related = ("participant", "dataset")
+    inlines = [ProvisionInline]
+
+
+@admin.register(DatasetConsentState)
+class DatasetConsentStateAdmin(ReadOnlyAdmin):
+    list_display = ("dataset", "version", "changed_at")
