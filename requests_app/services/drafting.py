@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -53,7 +54,7 @@ def request_create(*, actor: Any, title: str) -> AccessRequest:
         request = AccessRequest.objects.create(
             requester=actor, organisation=organisation, title=title.strip()[:300],
             pi_name=actor.full_name, pi_email=actor.email, pi_orcid=actor.orcid,
-            reference=f"tmp-{timezone.now().timestamp()}-{actor.pk}",
+            reference=f"new-{uuid.uuid4().hex[:16]}",  # replaced below, once the pk exists
         )
         # The number comes from the primary key, so two creations never collide.
         request.reference = f"LIFES-R-{request.created_at.year}-{request.pk:06d}"
