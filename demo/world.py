@@ -9,8 +9,6 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
-
 from accounts.models import ApiToken, Organisation, User
 from accounts.services import (
     api_token_create,
@@ -137,6 +135,7 @@ def _organisations(report: SeedReport) -> dict[str, Organisation]:
 
 
 def _users(report: SeedReport, organisations: dict[str, Organisation]) -> dict[str, User]:
+    """The demo accounts, by email."""
     found = {}
     for email, full_name, organisation_name, role, flags in USERS:
         user = User.objects.filter(email=email).first()
@@ -193,11 +192,15 @@ def _algorithms(report: SeedReport, organisations: dict[str, Organisation]) -> N
 
 
 def seed_demo() -> SeedReport:
+    """Each step is its own audited transaction (as in real use), so side effects such as the
+    checks after a submission and the permit after an approval run as they would live."""
+    from demo.requests_world import seed_requests
+
     report = SeedReport()
-    with transaction.atomic():
-        organisations = _organisations(report)
-        users = _users(report, organisations)
-        node = _node(report, organisations)
-        _datasets(report, organisations, node, users)
-        _algorithms(report, organisations)
+    organisations = _organisations(report)
+    users = _users(report, organisations)
+    node = _node(report, organisations)
+    _datasets(report, organisations, node, users)
+    _algorithms(report, organisations)
+    seed_requests(report, users)
     return report
