@@ -181,6 +181,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
                                 "schedule": timedelta(hours=1)},
     "review-reminders": {"task": "requests_app.tasks.stage_reminders_task",
                          "schedule": timedelta(hours=1)},
+    "permits-expire": {"task": "permits.tasks.permits_expire_task",
+                       "schedule": timedelta(minutes=5)},
+    "permits-revocation-list": {"task": "permits.tasks.revocation_list_publish_task",
+                                "schedule": timedelta(minutes=15)},
 }
 
 # The hub's Ed25519 signing keys (permits/keys.py). Private keys live in SIGNING_KEY_DIR as
@@ -190,6 +194,15 @@ SIGNING_KEY_DIR = Path(env.str("SIGNING_KEY_DIR", default=str(BASE_DIR / "keys")
 SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="")
 SIGNING_KEY_PEM = env.str("SIGNING_KEY_PEM", default="", multiline=True)
 JWKS_MAX_AGE = env.int("JWKS_MAX_AGE", default=300)
+# Permits (permits/): output rules and validity written into every permit, the lifetime of the
+# signed revocation list (nodes refuse a list past its exp), and the GA4GH visa key (ES256, P-256:
+# the file visa-es256.pem in SIGNING_KEY_DIR, created on first use, or VISA_SIGNING_KEY_PEM).
+PERMIT_MIN_CELL_COUNT = env.int("PERMIT_MIN_CELL_COUNT", default=10)
+PERMIT_DEFAULT_VALIDITY_DAYS = env.int("PERMIT_DEFAULT_VALIDITY_DAYS", default=365)
+PERMIT_REVOCATION_LIST_TTL = env.int("PERMIT_REVOCATION_LIST_TTL", default=3600)
+PERMIT_EXPIRY_BATCH_SIZE = env.int("PERMIT_EXPIRY_BATCH_SIZE", default=500)
+VISA_SIGNING_KEY_PEM = env.str("VISA_SIGNING_KEY_PEM", default="", multiline=True)
+VISA_TTL = env.int("VISA_TTL", default=3600)
 # Audit checkpoints are signed by the hub key; dotted paths keep audit free of permits imports.
 AUDIT_CHECKPOINT_SIGNER = "permits.keys.sign_checkpoint"
 AUDIT_CHECKPOINT_VERIFIER = "permits.keys.verify_checkpoint"
