@@ -191,7 +191,7 @@ def _algorithms(report: SeedReport, organisations: dict[str, Organisation]) -> N
         report.created.append(f"algorithm {spec['name']} {spec['version']}")
 
 
-def seed_demo() -> SeedReport:
+def seed_demo(*, with_requests: bool = True) -> SeedReport:
     """Each step is its own audited transaction (as in real use), so side effects such as the
     checks after a submission and the permit after an approval run as they would live."""
     from demo.requests_world import seed_requests
@@ -202,5 +202,6 @@ def seed_demo() -> SeedReport:
     node = _node(report, organisations)
     _datasets(report, organisations, node, users)
     _algorithms(report, organisations)
-    seed_requests(report, users)
+    if with_requests:
+        seed_requests(report, users)
     return report

@@ -166,6 +166,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LIFES Hub <noreply@l
 # Celery: a real broker when CELERY_BROKER_URL is set (redis:// or amqp://), eager otherwise.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"  # eager mode: tasks run in-process, nothing is sent
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ACKS_LATE = True
@@ -234,6 +236,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "VoteChoiceEnum": "requests_app.models.VoteChoice",
+        "OwnerDecisionEnum": [("granted", "Granted"), ("refused", "Refused")],
+    },
 }
 
 # Uploads: files go to storage, never into memory wholesale.

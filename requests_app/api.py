@@ -243,7 +243,7 @@ class CloseRoundSerializer(serializers.Serializer):
 
 class DecideSerializer(serializers.Serializer):
     dataset_slug = serializers.SlugField()
-    decision = serializers.ChoiceField(choices=["granted", "refused"])
+    decision = serializers.ChoiceField(choices=[("granted", "Granted"), ("refused", "Refused")])
     conditions = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 

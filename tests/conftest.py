@@ -27,10 +27,10 @@ requires_broker = pytest.mark.skipif(
 
 @pytest.fixture
 def world(db):
-    """The demo world of seed_demo."""
+    """The demo world of seed_demo, without its demo requests (tests make their own)."""
     from demo.world import seed_demo
 
-    seed_demo()
+    seed_demo(with_requests=False)
     from accounts.models import User
 
     return {user.email.split("@")[0]: user for user in User.objects.filter(is_machine=False)}
