@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.models import AuditEvent
+from audit.models import AuditCheckpoint, AuditEvent
 
 
 @admin.register(AuditEvent)
@@ -15,6 +15,27 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="hash")
     def short_hash(self, obj: AuditEvent) -> str:
+        return obj.hash[:16]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(admin.ModelAdmin):
+    """Read-only: checkpoints are signed by the beat task and published, never edited."""
+
+    list_display = ("seq", "created_at", "kid", "short_hash")
+    ordering = ("-seq",)
+
+    @admin.display(description="hash")
+    def short_hash(self, obj: AuditCheckpoint) -> str:
         return obj.hash[:16]
 
     def has_add_permission(self, request):

@@ -3,11 +3,18 @@
 Each event's ``hash`` is ``sha256(prev_hash || canonical JSON of the event)`` so that editing,
 deleting, inserting or reordering any event breaks every hash after it. ``ChainHead`` is a
 single row that writers lock to append one at a time: the chain never forks.
+
+A hash chain alone does not stop someone with database access from rewriting the whole history
+and every hash after the edit, or from cutting the tail off. So the head is periodically signed
+with the hub key and published (``AuditCheckpoint``), and verification checks that the chain
+still passes through every checkpoint. On PostgreSQL, triggers refuse UPDATE, DELETE and
+TRUNCATE on events and checkpoints (migration 0003, ``audit/maintenance.py``).
 """
 
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 GENESIS_HASH = "0" * 64
 
@@ -47,3 +54,20 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq} {self.hash[:12]}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement "the chain had head ``hash`` at event ``seq``", published so that
+    anyone holding a copy can later show the live chain still extends it."""
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    kid = models.CharField(max_length=64, editable=False)
+    token = models.TextField(editable=False, help_text="compact JWS over {seq, hash, iat}")
+
+    class Meta:
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} {self.hash[:12]}"
