@@ -1,5 +1,12 @@
 """Audit pages (HTML) for auditors and staff."""
 
+from django.urls import path
+
+from audit import views
+
 app_name = "audit"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.explorer, name="explorer"),
+    path("events.csv", views.export_csv, name="export_csv"),
+]
