@@ -154,3 +154,68 @@ def missing_by_section(errors: dict[str, list[str]]) -> dict[str, dict[str, list
     for field, messages in errors.items():
         grouped[section_of(field)][field] = messages
     return grouped
+
+
+_EXTRA_LABELS = {
+    "team": _("Team members"), "datasets": _("Datasets"), "algorithms": _("Visiting algorithms"),
+    "ethics_letter": _("Ethics approval letter"), "attachments": _("Attachments"),
+    "organisation": _("Organisation"),
+}
+
+
+def _label(field: str) -> str:
+    if field in _EXTRA_LABELS:
+        return str(_EXTRA_LABELS[field])
+    try:
+        return str(AccessRequest._meta.get_field(field).verbose_name).capitalize()
+    except Exception:  # noqa: BLE001 - an answer of an older round may name a retired field
+        return field.replace("_", " ").capitalize()
+
+
+def _text(field: str, value: Any) -> str:
+    from consent import vocabulary
+
+    if value in (None, "", [], {}):
+        return "—"
+    if value == "(private)":
+        return str(_("(private)"))
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    try:
+        model_field = AccessRequest._meta.get_field(field)
+    except Exception:  # noqa: BLE001 - not a model field (team, datasets, …)
+        model_field = None
+    if getattr(model_field, "choices", None) and isinstance(value, str):
+        return str(dict(model_field.flatchoices).get(value, value))
+    if field in ("purpose_code", "research_types"):
+        codes = value if isinstance(value, list) else [value]
+        return "; ".join(
+            f"{vocabulary.duo_term(c).label} ({c})" if vocabulary.is_duo(c) else c for c in codes)
+    if field == "purpose_diseases":
+        return "; ".join(f"{vocabulary.mondo_label(c)} ({c})" if vocabulary.is_mondo(c) else c
+                         for c in value)
+    if isinstance(value, dict):
+        return f"{value.get('name', '')} (sha256 {str(value.get('sha256', ''))[:12]}…)"
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict):
+                parts.append(" ".join(str(v) for k, v in item.items() if k != "sha256" and v))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    return str(value)
+
+
+def display(answers: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Submitted answers by Five Safes section, with labels and readable values."""
+    shown: set[str] = set()
+    sections = []
+    for section in SECTIONS:
+        rows = [(_label(f), _text(f, answers.get(f))) for f in section.fields if f in answers]
+        shown.update(section.fields)
+        sections.append((str(section.title), rows))
+    rest = [(_label(f), _text(f, v)) for f, v in answers.items() if f not in shown]
+    if rest:
+        sections.append((str(_("Other")), rest))
+    return sections

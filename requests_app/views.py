@@ -21,6 +21,7 @@ from requests_app.answers import (
     SECTION_KEYS,
     SECTIONS,
     diff,
+    display,
     missing_answers,
     missing_by_section,
     redact,
@@ -212,7 +213,8 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
         comments = comments.filter(is_internal=False)
     context = {
         "obj": obj, "roles": roles, "situation": current, "actions": actions,
-        "answers": redact(submission.answers, can_see_private=private) if submission else None,
+        "answers": (display(redact(submission.answers, can_see_private=private))
+                    if submission else None),
         "submission": submission, "can_see_private": private,
         "checks": obj.checks.filter(round=obj.round).select_related("dataset"),
         "stages": obj.stages.select_related("board").order_by("round", "order"),
