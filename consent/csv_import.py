@@ -49,6 +49,8 @@ STATUSES = frozenset({"draft", "proposed", "active", "inactive", "rejected", "no
 _SPLIT = re.compile(r"[\s|,;]+")
 _PSEUDONYM = re.compile(PSEUDONYM_RE)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DUO = re.compile(r"^DUO:\d{7}$")
+_MONDO = re.compile(r"^MONDO:\d{7}$")
 
 
 def _codes(text: str) -> list[str]:
@@ -96,6 +98,10 @@ def _row_spec(number: int, row: dict[str, str]) -> ConsentSpec:
     for decision in ("permit", "deny"):
         codes = _codes(row.get(decision) or "")
         diseases = _codes(row.get(f"{decision}_diseases") or "")
+        reasons.extend(f"{decision}: {code!r} is not a DUO code; write it as DUO:NNNNNNN"
+                       for code in codes if not _DUO.match(code))
+        reasons.extend(f"{decision}_diseases: {code!r} is not a MONDO id; write it as "
+                       "MONDO:NNNNNNN" for code in diseases if not _MONDO.match(code))
         if not codes and diseases:
             reasons.append(f"{decision}_diseases: diseases given without a DS code in "
                            f"{decision}")
@@ -104,10 +110,13 @@ def _row_spec(number: int, row: dict[str, str]) -> ConsentSpec:
                 decision=decision, codings=[(None, code) for code in codes + diseases],
                 path=decision,
             ))
+    try:
+        rows, modifiers, notes = flatten(base_decision="deny", provisions=nodes,
+                                         base_start=start, base_end=end)
+    except ConsentRuleError as exc:
+        reasons.extend(exc.reasons)
     if reasons:
         raise ConsentRuleError(reasons)
-    rows, modifiers, notes = flatten(base_decision="deny", provisions=nodes, base_start=start,
-                                     base_end=end)
     return ConsentSpec(
         pseudonym=pseudonym, status=status, decision="deny", source=ConsentSource.CSV,
         source_id=f"row {number}", period_start=start, period_end=end,

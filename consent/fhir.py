@@ -333,12 +333,13 @@ def _spec_r4(resource: ConsentR4, source_id: str) -> ConsentSpec:
 
 
 def detect_version(resource: dict[str, Any]) -> str:
-    """``"r4"`` or ``"r5"`` from the elements only one of them has; ``""`` when it cannot tell."""
+    """``"r4"`` or ``"r5"``: whichever version's own elements the resource has more of (``""``
+    on a tie: then both are tried, R5 first)."""
     provision = resource.get("provision")
-    if isinstance(provision, dict) or _R4_KEYS & resource.keys():
-        return "r4"
-    if isinstance(provision, list) or _R5_KEYS & resource.keys():
-        return "r5"
+    r4 = len(_R4_KEYS & resource.keys()) + isinstance(provision, dict)
+    r5 = len(_R5_KEYS & resource.keys()) + isinstance(provision, list)
+    if r4 != r5:
+        return "r4" if r4 > r5 else "r5"
     return ""
 
 

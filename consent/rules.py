@@ -226,7 +226,7 @@ def read_purposes(codings: Iterable[tuple[str | None, str | None]], where: str,
     if found.diseases and DS not in found.permissions:
         errors.append(f"{where}: disease terms apply only with disease specific research "
                       f"(DS, {DS})")
-    if DS in found.permissions and not found.diseases:
+    if DS in found.permissions and not found.diseases and not errors:  # (errors say why)
         errors.append(f"{where}: disease specific research (DS, {DS}) needs a MONDO disease")
     return found
 
@@ -313,7 +313,9 @@ class _Flattener:
         errors: list[str] = []
         purposes = read_purposes(node.codings, node.path, errors)
         self.errors.extend(errors)
-        if errors:
+        if errors:  # keep reading the nested provisions, to report all problems at once
+            for child in node.children:
+                self.walk(child, parent_scope, parent_start, parent_end, node.decision, False)
             return
         start, end = _intersect(node.period_start, node.period_end, parent_start, parent_end)
         own: Scope = tuple(
