@@ -45,10 +45,16 @@ def _object_fields(target: Any) -> tuple[str, str]:
 def _lock_head() -> ChainHead:
     """Take the chain's write lock and return the head.
 
-    The UPDATE comes first because it takes the write lock on every backend (SQLite ignores
-    SELECT ... FOR UPDATE); concurrent writers queue here. The head row is re-created from the
+    On PostgreSQL one ``SELECT ... FOR UPDATE`` locks and reads the row in one round trip (the
+    lock is held through the commit, so every statement inside it costs every writer). Elsewhere
+    an UPDATE comes first because it takes the write lock on every backend (SQLite ignores
+    SELECT ... FOR UPDATE). Concurrent writers queue here. The head row is re-created from the
     last event if it is missing (a fresh or flushed database).
     """
+    if transaction.get_connection().vendor == "postgresql":
+        head = ChainHead.objects.select_for_update().filter(pk=1).first()
+        if head is not None:
+            return head
     if not ChainHead.objects.filter(pk=1).update(seq=models.F("seq")):
         last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
         try:
