@@ -1,0 +1,39 @@
+"""Shape checks for asking a report; meaning (who may) is the service's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from reports.models import ReportKind
+
+
+class ReportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Report"), choices=ReportKind.choices)
+    subject = forms.CharField(label=_("Request reference or permit number"), max_length=64,
+                              required=False)
+    organisation = forms.ModelChoiceField(label=_("Organisation"), required=False,
+                                          queryset=Organisation.objects.order_by("name"),
+                                          empty_label=_("The whole hub"))
+    period_start = forms.DateField(label=_("From"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(label=_("Until (inclusive)"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind = data.get("kind")
+        if kind in (ReportKind.DOSSIER, ReportKind.CERTIFICATE) and not data.get("subject"):
+            self.add_error("subject", _("Name the request or the permit."))
+        if kind == ReportKind.PERIOD:
+            start, end = data.get("period_start"), data.get("period_end")
+            if start is None:
+                self.add_error("period_start", _("Give the start of the period."))
+            if end is None:
+                self.add_error("period_end", _("Give the end of the period."))
+            if start and end and end < start:
+                self.add_error("period_end", _("The end must not be before the start."))
+        return data

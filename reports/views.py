@@ -1,0 +1,122 @@
+"""Report pages: my reports, one report's progress (polled), the download, and the metrics."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from lifes.errors import DomainError, NotFound
+from reports import metrics, services
+from reports.charts import bar_chart
+from reports.forms import ReportForm
+from reports.models import Report, ReportStatus
+from reports.selectors import can_read_metrics, report_get, reports_of
+
+
+def _get(request: HttpRequest, report_id: int) -> Report:
+    try:
+        return report_get(user=request.user, report_id=report_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _create(request: HttpRequest, form: ReportForm) -> Report | None:
+    """Ask the service; its refusals become form errors (or 404 when the subject is unseen)."""
+    data = form.cleaned_data
+    try:
+        return services.report_request(
+            actor=request.user, kind=data["kind"], subject=data.get("subject") or "",
+            organisation=data.get("organisation"), period_start=data.get("period_start"),
+            period_end=data.get("period_end"))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        for field, messages_ in exc.errors.items():
+            form.add_error(field if field in form.fields else None, messages_)
+        if not exc.errors:
+            form.add_error(None, exc.message)
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_list(request: HttpRequest) -> HttpResponse:
+    form = ReportForm(request.POST or None, initial=request.GET.dict())
+    if request.method == "POST" and form.is_valid():
+        report = _create(request, form)
+        if report is not None:
+            return redirect(report)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "reports/list.html", {
+        "form": form, "reports": reports_of(request.user)[:100],
+        "can_period": services.can_read_period_reports(request.user)}, status=status)
+
+
+@login_required
+@require_POST
+def report_create(request: HttpRequest) -> HttpResponse:
+    """The one-button forms elsewhere (the request page's dossier box) post here."""
+    form = ReportForm(request.POST)
+    if form.is_valid():
+        report = _create(request, form)
+        if report is not None:
+            return redirect(report)
+    return render(request, "reports/list.html", {
+        "form": form, "reports": reports_of(request.user)[:100],
+        "can_period": services.can_read_period_reports(request.user)}, status=400)
+
+
+def _status(report: Report) -> dict:
+    return {"id": report.pk, "kind": report.kind, "subject": report.subject,
+            "status": report.status, "progress": report.progress, "message": report.message,
+            "sha256": report.sha256, "head_seq": report.head_seq, "head_hash": report.head_hash,
+            "download_url": reverse("reports:download", args=[report.pk])
+            if report.status == ReportStatus.DONE else None}
+
+
+@login_required
+@require_GET
+def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = _get(request, report_id)
+    return render(request, "reports/detail.html", {"report": report, "status": _status(report)})
+
+
+@login_required
+@require_GET
+def report_status(request: HttpRequest, report_id: int) -> JsonResponse:
+    report = _get(request, report_id)
+    return JsonResponse(_status(report), headers={"Cache-Control": "no-store"})
+
+
+@login_required
+@require_GET
+def report_download(request: HttpRequest, report_id: int) -> FileResponse:
+    report = _get(request, report_id)
+    if report.status != ReportStatus.DONE or not report.file:
+        raise Http404(_("This report is not ready."))
+    return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.filename,
+                        content_type="application/pdf")
+
+
+@login_required
+@require_GET
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    if not can_read_metrics(request.user):
+        raise Http404("No such page.")
+    spreads = metrics.time_in_states()
+    months = metrics.requests_per_month()
+    boards = metrics.decisions_per_board()
+    return render(request, "reports/metrics.html", {
+        "spreads": spreads, "months": months, "boards": boards,
+        "median_chart": bar_chart([(s.label, s.median_days or 0.0) for s in spreads],
+                                  title=_("Median days in each state"), unit=" d"),
+        "p90_chart": bar_chart([(s.label, s.p90_days or 0.0) for s in spreads],
+                               title=_("90th percentile of days in each state"), unit=" d"),
+        "months_chart": bar_chart(months, title=_("Requests per month")),
+        "boards_chart": bar_chart([(row["board"], row["total"]) for row in boards],
+                                  title=_("Decisions per board")),
+    })
