@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "consent",
     "requests_app",
     "permits",
+    "reports",
     "demo",
 ]
 

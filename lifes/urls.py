@@ -35,6 +35,8 @@ urlpatterns = [
     path("api/v1/", include("permits.api_urls")),
     path("api/v1/", include("requests_app.api_urls")),
     path("requests/", include("requests_app.urls")),
+    path("reports/", include("reports.urls")),
+    path("api/v1/", include("reports.api_urls")),
     path("", include("permits.urls")),
     path(".well-known/", include("permits.wellknown_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
