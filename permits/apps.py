@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class PermitsConfig(AppConfig):
     name = "permits"
     verbose_name = "Permits and nodes"
+
+    def ready(self) -> None:
+        from permits.receivers import on_request_approved
+        from requests_app.signals import request_approved
+
+        request_approved.connect(on_request_approved, dispatch_uid="permits.issue_on_approval")

@@ -1,0 +1,84 @@
+"""What several permit services share: claims, the stale mark on the revocation list, emails."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from permits.models import Permit, RevocationList
+
+PERMIT_TYP = "lifes-permit+jwt"
+REVOCATIONS_TYP = "lifes-revocations+jwt"
+
+
+def timestamp(moment: dt.datetime) -> int:
+    return int(moment.timestamp())
+
+
+def holder_subject(permit: Permit) -> str:
+    """``sub`` of permits and visas: ``user:<pk>``. Stable for the life of the account and not
+    personal data in itself, so a token passed around nodes does not spread an email address."""
+    return f"user:{permit.holder_id}"
+
+
+def permit_claims(permit: Permit) -> dict[str, Any]:
+    """The claims of CONTRACTS.md ("Permits"), from the stored snapshot. ``permit.holder``,
+    ``permit.supersedes`` and ``permit.conditions`` add to the contract; nothing is left out."""
+    entries = list(permit.permit_datasets.select_related("dataset").order_by("dataset__slug"))
+    organisation = permit.holder_organisation
+    return {
+        "iss": settings.HUB_URL,
+        "sub": holder_subject(permit),
+        "aud": sorted({entry.node_identifier for entry in entries}),
+        "jti": str(permit.jti),
+        "iat": timestamp(permit.issued_at),
+        "nbf": timestamp(permit.valid_from),
+        "exp": timestamp(permit.valid_until),
+        "permit": {
+            "number": permit.number,
+            "request": permit.request.reference,
+            "holder": {"organisation": organisation.name, "ror": organisation.ror_id or None},
+            "purpose": {"codes": list(permit.purpose_codes),
+                        "diseases": list(permit.purpose_diseases),
+                        "commercial": permit.is_commercial},
+            "datasets": [{"id": e.dataset.slug, "node": e.node_identifier,
+                          "cohort_version": e.cohort_version} for e in entries],
+            "algorithms": [{"name": a.name, "version": a.version, "digest": a.digest}
+                           for a in permit.permit_algorithms.order_by("name", "version")],
+            "outputs": {"aggregate_only": permit.is_aggregate_only,
+                        "min_cell_count": permit.min_cell_count},
+            "conditions": permit.conditions,
+            "supersedes": permit.supersedes.number if permit.supersedes_id else None,
+        },
+    }
+
+
+def revocations_changed() -> None:
+    """Call inside the transaction of a change that alters the revocation list.
+
+    The stale mark commits with the change, so even if the regeneration task queued below is
+    lost, the endpoint sees the mark and signs a fresh list before serving it.
+    """
+    from permits.tasks import revocation_list_publish_task
+
+    RevocationList.objects.filter(pk=1).update(is_stale=True)
+    transaction.on_commit(lambda: revocation_list_publish_task.delay())
+
+
+def notify_team(permit: Permit, *, template: str, context: dict[str, Any] | None = None) -> None:
+    """Email the requester and team after commit (rendered now: what was true at the change)."""
+    from requests_app.tasks import send_email_task
+
+    request = permit.request
+    addresses = sorted({a.lower() for a in [request.requester.email,
+                                            *request.team.values_list("email", flat=True)] if a})
+    ctx = {"permit": permit, "request": request, "hub_url": settings.HUB_URL, **(context or {})}
+    subject = render_to_string(f"permits/email/{template}_subject.txt", ctx).strip()
+    body = render_to_string(f"permits/email/{template}.txt", ctx)
+    for address in addresses:
+        transaction.on_commit(
+            lambda address=address: send_email_task.delay(subject, body, [address]))

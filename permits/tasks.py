@@ -1,0 +1,52 @@
+"""Celery tasks: thin, safe to run twice, each calls one service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from lifes.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def issue_permit_task(request_id: int) -> str | None:
+    """Issue the permit of a request that was just approved (``request_approved``).
+
+    A refusal (say, the ethics approval has already ended, so no validity window is left) is
+    logged and leaves the request ``approved``: a data owner sees why on the request page and
+    can issue it there once the cause is fixed. Retrying would not change the answer.
+    """
+    from permits.services import permit_issue_if_due
+
+    try:
+        permit = permit_issue_if_due(request_id=request_id)
+    except DomainError as exc:
+        logger.warning("permit for request %s not issued: %s (%s)", request_id, exc.message,
+                       exc.code)
+        return None
+    return permit.number if permit else None
+
+
+@shared_task(acks_late=True)
+def permits_expire_task(batch_size: int | None = None) -> int:
+    """Beat: expire permits past ``valid_until``, one bounded batch per run; a full batch queues
+    the next one at once, so a backlog drains without one long transaction."""
+    from permits.services import permits_expire_due
+
+    size = batch_size or settings.PERMIT_EXPIRY_BATCH_SIZE
+    expired = permits_expire_due(batch_size=size)
+    if expired == size:
+        permits_expire_task.apply_async(kwargs={"batch_size": size})
+    return expired
+
+
+@shared_task(acks_late=True)
+def revocation_list_publish_task() -> int:
+    """Re-sign the revocation list (after a change, and on the beat schedule)."""
+    from permits.services import revocation_list_publish
+
+    return revocation_list_publish().entries
