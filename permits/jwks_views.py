@@ -17,3 +17,13 @@ def jwks_view(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(jwks(), content_type="application/jwk-set+json")
     patch_cache_control(response, public=True, max_age=settings.JWKS_MAX_AGE)
     return response
+
+
+@require_safe
+def visa_jwks_view(request: HttpRequest) -> JsonResponse:
+    """The EC P-256 key GA4GH visas are signed with; every visa names this URL as its jku."""
+    from permits.visas import visa_jwks
+
+    response = JsonResponse(visa_jwks(), content_type="application/jwk-set+json")
+    patch_cache_control(response, public=True, max_age=settings.JWKS_MAX_AGE)
+    return response
