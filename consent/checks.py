@@ -181,6 +181,8 @@ def check_organisation(facts: RequestFacts) -> list[CheckOutcome]:
                               "proposed use is commercial"))
         if matcher.IS in codes:
             institutions = dataset.conditions.values.get(matcher.IS)
+            if isinstance(institutions, list | tuple):
+                institutions = ", ".join(str(i) for i in institutions)
             reviews.append(_("the dataset is limited to approved institutions (IS)%(which)s; a "
                              "reviewer must check the requesting organisation") % {
                 "which": f" ({institutions})" if institutions else ""})
