@@ -60,6 +60,9 @@ def local_only_fetcher() -> Any:
 def html_to_pdf(html: str) -> bytes:
     import weasyprint
 
+    # WeasyPrint logs every layout step at INFO; a worker's log needs only its warnings.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
     roots = static_roots()
     base = roots[0] if roots else Path(settings.BASE_DIR)
     document = weasyprint.HTML(string=html, base_url=str(base), url_fetcher=local_only_fetcher())
