@@ -32,11 +32,13 @@
     });
     clearErrors();
     if (response.ok) {
-      status.textContent = "Draft saved at " + new Date().toLocaleTimeString();
+      status.textContent = (form.dataset.savedText || "Draft saved at") + " " +
+        new Date().toLocaleTimeString(document.documentElement.lang || undefined);
     } else {
       const body = await response.json().catch(() => ({ errors: {} }));
       showErrors(body.errors || {});
-      status.textContent = "Not saved: please correct the marked answers. Your text is kept.";
+      status.textContent = form.dataset.notSavedText ||
+        "Not saved: please correct the marked answers. Your text is kept.";
     }
   }
 
@@ -67,10 +69,12 @@
       });
       const body = await response.json();
       if (response.ok) {
-        out.textContent = body.decision.replace("_", " ") + ": " + body.reasons.join(" ");
+        const label = form.dataset["decision" + body.decision.charAt(0).toUpperCase() + body.decision.slice(1)];
+        out.textContent = (label || body.decision.replace("_", " ")) + ": " + body.reasons.join(" ");
         out.className = "compat compat-" + body.decision;
       } else {
-        out.textContent = "Complete the research purpose (section 1) to check compatibility.";
+        out.textContent = form.dataset.compatIncompleteText ||
+          "Complete the research purpose (section 1) to check compatibility.";
         out.className = "compat compat-needs_review";
       }
     }

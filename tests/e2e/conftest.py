@@ -1,0 +1,92 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against pytest-django's
+live_server. No browser download: the Python package ships its driver, the browser is apt's."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the fixtures make are
+# still synchronous, so Django's async guard must stand aside for these tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("LIFES_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+PASSWORD = "demo-lifes-2026"
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def shots(request):
+    """Screenshots of every step, kept in test-artifacts/<test>/ only when the test fails."""
+    taken: list[tuple[str, bytes]] = []
+    yield taken
+    failed = any(getattr(request.node, f"rep_{when}", None) is not None
+                 and getattr(request.node, f"rep_{when}").failed for when in ("setup", "call"))
+    if failed and taken:
+        folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        for number, (name, data) in enumerate(taken, 1):
+            (folder / f"{number:02d}-{name}.png").write_bytes(data)
+
+
+@pytest.fixture
+def people(browser, e2e_world, shots, request):
+    """Opens a browser context per person; on failure keeps a last screenshot of each page."""
+    from tests.e2e.helpers import Person
+
+    opened: list[Person] = []
+
+    def open_person(lang: str, **kwargs) -> Person:
+        someone = Person(browser, e2e_world, lang, shots, **kwargs)
+        opened.append(someone)
+        return someone
+
+    open_person.opened = opened
+    yield open_person
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for someone in opened:
+        if failed:
+            who = someone.email.split("@")[0] or "public"
+            shots.append((f"last-{someone.lang}-{who}", someone.page.screenshot(full_page=True)))
+        someone.close()
+
+
+@pytest.fixture
+def e2e_world(transactional_db, live_server):
+    """The demo accounts, datasets and the ethics committee, served on 127.0.0.1."""
+    from accounts.models import Organisation, User
+    from demo.requests_world import _board
+    from demo.world import seed_demo
+
+    seed_demo(with_requests=False)
+    users = {user.email: user for user in User.objects.filter(is_machine=False)}
+    _board(users, Organisation.objects.get(name="Leiden University Medical Center"))
+    return live_server.url
