@@ -40,7 +40,7 @@ class JwtRenderer(renderers.BaseRenderer):
 
     media_type = "application/jwt"
     format = "jwt"
-    charset = "ascii"
+    charset = None  # base64url and dots only
 
     def render(self, data: Any, accepted_media_type: str | None = None,
                renderer_context: dict | None = None) -> bytes:
