@@ -120,6 +120,7 @@ ALGORITHMS = [
 @dataclass
 class SeedReport:
     created: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     node_token: str = DEMO_NODE_TOKEN
 
 
@@ -194,6 +195,8 @@ def _algorithms(report: SeedReport, organisations: dict[str, Organisation]) -> N
 def seed_demo(*, with_requests: bool = True) -> SeedReport:
     """Each step is its own audited transaction (as in real use), so side effects such as the
     checks after a submission and the permit after an approval run as they would live."""
+    from demo.consent_world import seed_consent
+    from demo.permits_world import seed_permits
     from demo.requests_world import seed_requests
 
     report = SeedReport()
@@ -202,6 +205,8 @@ def seed_demo(*, with_requests: bool = True) -> SeedReport:
     node = _node(report, organisations)
     _datasets(report, organisations, node, users)
     _algorithms(report, organisations)
+    seed_consent(report)
     if with_requests:
         seed_requests(report, users)
+        seed_permits(report)
     return report
