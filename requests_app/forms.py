@@ -16,7 +16,8 @@ def _duo_choices(codes) -> list[tuple[str, str]]:
     for code in codes:
         try:
             term = vocabulary.duo_term(code)
-            choices.append((code, f"{term.label} ({term.shorthand}, {code})"))
+            short = f"{term.shorthand}, " if term.shorthand else ""
+            choices.append((code, f"{term.label} ({short}{code})"))
         except KeyError:
             choices.append((code, code))
     return choices
