@@ -33,7 +33,9 @@ def _diabetes_csv() -> str:
             permit, diseases, deny, deny_diseases = HMB, "", MDS, ""
         else:
             permit, diseases, deny, deny_diseases = DS, DIABETES, DS, T1D
-        rows.append(f"LDC-{i:04d},{permit},{diseases},{deny},{deny_diseases},2019-03-01,"
+        # The pseudonyms are the participant_id column of demo/node/data (P0001..P0060), so
+        # the cohort the hub sends selects rows of the node's demo dataset.
+        rows.append(f"P{i:04d},{permit},{diseases},{deny},{deny_diseases},2019-03-01,"
                     f"2019-0{1 + i % 9}-1{i % 10}\n")
     return CSV_HEADER + "".join(rows)
 
@@ -72,7 +74,7 @@ def _population_csv() -> str:
 
 DEMO_CONSENT = [
     # dataset slug, content, format, withdrawn participant, opted-out participant
-    ("leiden-diabetes-cohort", _diabetes_csv, "csv", "LDC-0007", "LDC-0013"),
+    ("leiden-diabetes-cohort", _diabetes_csv, "csv", "P0007", "P0013"),
     ("lumc-cardiovascular-biobank", _cardio_bundle, "fhir-r5", "LCB-0003", "LCB-0042"),
     ("leiden-population-health-study", _population_csv, "csv", "LPH-0100", "LPH-0150"),
 ]
