@@ -46,13 +46,43 @@ def consent_csv(participants: list[str]) -> str:
 
 @pytest.fixture
 def consented(review):
-    """The 60 demo participants of the diabetes cohort, all consenting to diabetes research."""
+    """The diabetes cohort's participants with their consents: those of the demo world when it
+    seeds them (demo/consent_world.py), else all 60 consenting to diabetes research."""
     from catalogue.models import Dataset
+    from consent.models import Participant
     from consent.services import consent_import
 
     dataset = Dataset.objects.get(slug=DATASET)
-    consent_import(actor=None, dataset=dataset, content=consent_csv(PARTICIPANTS), fmt="csv")
+    if not Participant.objects.filter(dataset=dataset).exists():
+        consent_import(actor=None, dataset=dataset, content=consent_csv(PARTICIPANTS), fmt="csv")
     return review
+
+
+def demo_purpose():
+    """The purpose of the test requests: disease-specific research on type 2 diabetes."""
+    from consent.matcher import Purpose
+
+    return Purpose(codes=("DUO:0000007",), diseases=("MONDO:0005148",), commercial=False,
+                   for_profit=False)
+
+
+def expected_cohort() -> list[str]:
+    """The current cohort of the diabetes dataset for the test purpose, by the consent engine;
+    every id is a participant_id of the node's demo data, so runs select real rows."""
+    from catalogue.models import Dataset
+    from consent.cohort import cohort_for
+
+    ids = cohort_for(dataset=Dataset.objects.get(slug=DATASET), purpose=demo_purpose()).ids()
+    assert set(ids) <= set(PARTICIPANTS), "cohort pseudonyms must match the node's demo data"
+    assert len(ids) >= 50
+    return ids
+
+
+def cohort_version() -> int:
+    from catalogue.models import Dataset
+    from consent.cohort import cohort_version as version_of
+
+    return version_of(Dataset.objects.get(slug=DATASET))
 
 
 def approve(people: dict[str, Any], *, datasets: list[str] | None = None,
@@ -114,7 +144,7 @@ def revocations(client) -> str:
     return response.content.decode("ascii")
 
 
-class TestClientHub:
+class DjangoClientHub:
     """``lifes_node.hub.HubClient`` over Django's test client: the node code runs unchanged
     against the real hub views, in the test's own transaction."""
 

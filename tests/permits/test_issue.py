@@ -17,6 +17,7 @@ from jwcrypto import jws as jwcrypto_jws
 
 from audit.models import AuditEvent
 from catalogue.models import Algorithm, Dataset
+from consent.cohort import digest_of
 from lifes.errors import InvalidTransition, NotAllowed
 from lifes_node.errors import VerificationError
 from lifes_node.verify import verify_permit
@@ -28,7 +29,7 @@ from permits.tasks import issue_permit_task
 from requests_app import services as request_services
 from requests_app.models import AccessRequest, RequestState
 
-from .conftest import DATASET, NODE_ID, approve, hub_jwks
+from .conftest import DATASET, NODE_ID, approve, cohort_version, expected_cohort, hub_jwks
 
 
 def decode(token: str) -> tuple[dict, dict]:
@@ -39,6 +40,7 @@ def decode(token: str) -> tuple[dict, dict]:
 def test_an_approved_request_gets_a_permit_signed_as_the_contract_says(approved, settings):
     algorithm = Algorithm.objects.get(name="mean-bmi-by-sex")
     dataset = Dataset.objects.get(slug=DATASET)
+    cohort, version = expected_cohort(), cohort_version()
 
     permit = permit_issue(actor=None, request_id=approved.pk)
 
@@ -64,7 +66,7 @@ def test_an_approved_request_gets_a_permit_signed_as_the_contract_says(approved,
             "holder": {"organisation": "Leiden University", "ror": "027bh9e22"},
             "purpose": {"codes": ["DUO:0000007"], "diseases": ["MONDO:0005148"],
                         "commercial": False},
-            "datasets": [{"id": DATASET, "node": NODE_ID, "cohort_version": 1}],
+            "datasets": [{"id": DATASET, "node": NODE_ID, "cohort_version": version}],
             "algorithms": [{"name": "mean-bmi-by-sex", "version": "1.0.0",
                             "digest": algorithm.digest}],
             "outputs": {"aggregate_only": True, "min_cell_count": 10},
@@ -78,7 +80,8 @@ def test_an_approved_request_gets_a_permit_signed_as_the_contract_says(approved,
     }
     entry = permit.permit_datasets.get()
     assert (entry.dataset, entry.node_identifier, entry.cohort_version, entry.cohort_count) == (
-        dataset, NODE_ID, 1, 60)
+        dataset, NODE_ID, version, len(cohort))
+    assert entry.cohort_digest == digest_of(cohort)
     assert permit.token_sha256 == hashlib.sha256(permit.token.encode()).hexdigest()
     assert permit.kid == header["kid"]
     assert permit.principal_investigator == "Rana Requester"
@@ -108,7 +111,7 @@ def test_only_granted_datasets_go_into_the_permit(consented):
 
     assert [e.dataset.slug for e in permit.permit_datasets.all()] == [DATASET]
     assert decode(permit.token)[1]["permit"]["datasets"] == [
-        {"id": DATASET, "node": NODE_ID, "cohort_version": 1}]
+        {"id": DATASET, "node": NODE_ID, "cohort_version": cohort_version()}]
 
 
 @pytest.mark.django_db

@@ -20,7 +20,7 @@ from lifes_node.receipt import NodeSigner, receipt_claims
 from permits.models import ExecutionReceipt
 from permits.services import permit_suspend
 
-from .conftest import DATASET, DEMO_NODE_TOKEN, NODE_ID, PARTICIPANTS
+from .conftest import DATASET, DEMO_NODE_TOKEN, NODE_ID, cohort_version, expected_cohort
 
 
 @pytest.fixture
@@ -72,31 +72,34 @@ def test_a_node_lists_the_permits_addressed_to_it(permit, node_client, other_nod
     assert mine["count"] == 1
     assert mine["results"][0]["number"] == permit.number
     assert mine["results"][0]["token"] == permit.token
-    assert mine["results"][0]["datasets"] == [{"id": DATASET, "cohort_version": 1}]
+    assert mine["results"][0]["datasets"] == [{"id": DATASET,
+                                               "cohort_version": cohort_version()}]
     assert theirs["count"] == 0
 
 
 @pytest.mark.django_db
 def test_the_cohort_comes_with_an_etag_and_a_304_when_unchanged(permit, node_client, consented):
+    ids, version = expected_cohort(), cohort_version()
+
     response = node_client.get(cohort_url(permit))
 
     assert response.status_code == 200
     body = response.json()
-    assert body == {"permit": permit.number, "dataset": DATASET, "version": 1,
-                    "digest": digest_of(PARTICIPANTS), "count": 60, "participants": PARTICIPANTS}
+    assert body == {"permit": permit.number, "dataset": DATASET, "version": version,
+                    "digest": digest_of(ids), "count": len(ids), "participants": ids}
     assert response["ETag"] == f'"{body["digest"]}"'
     unchanged = node_client.get(cohort_url(permit), HTTP_IF_NONE_MATCH=response["ETag"])
     assert unchanged.status_code == 304
     assert unchanged.content == b""
 
     consent_withdraw(actor=consented["owner"], dataset=Dataset.objects.get(slug=DATASET),
-                     pseudonym="P0007")
+                     pseudonym=ids[0])
     changed = node_client.get(cohort_url(permit), HTTP_IF_NONE_MATCH=response["ETag"])
 
     assert changed.status_code == 200
-    assert changed.json()["count"] == 59
-    assert "P0007" not in changed.json()["participants"]
-    assert changed.json()["version"] == 2
+    assert changed.json()["participants"] == ids[1:]
+    assert changed.json()["count"] == len(ids) - 1
+    assert changed.json()["version"] == version + 1
 
 
 @pytest.mark.django_db
@@ -159,11 +162,13 @@ def test_bad_keys_are_refused_naming_the_field(world, node_client, jwk, code, fi
 # --- receipts ----------------------------------------------------------------------------------
 
 def receipt_body(for_permit, **overrides) -> dict:
+    ids = expected_cohort()
     return {
         "permit": for_permit.number, "permit_jti": str(for_permit.jti), "dataset": DATASET,
         "algorithm_digest": for_permit.permit_algorithms.get().digest,
         "started_at": "2026-11-24T10:00:00Z", "ended_at": "2026-11-24T10:00:03Z",
-        "cohort_version": 1, "cohort_digest": digest_of(PARTICIPANTS), "cohort_size": 60,
+        "cohort_version": cohort_version(), "cohort_digest": digest_of(ids),
+        "cohort_size": len(ids),
         "output_digest": "sha256:" + "ab" * 32,
         "disclosure": {"passed": True, "reason": None, "details": []},
         "status": "succeeded", "reason": None, **overrides,
@@ -190,13 +195,15 @@ def test_a_signed_receipt_is_stored_audited_and_a_replay_is_409(permit, node_key
     receipt = ExecutionReceipt.objects.get()
     assert (receipt.permit, receipt.node.identifier, receipt.dataset.slug, receipt.jti) == (
         permit, NODE_ID, DATASET, jti)
-    assert (receipt.status, receipt.cohort_size, receipt.cohort_version) == ("succeeded", 60, 1)
-    assert receipt.cohort_digest == digest_of(PARTICIPANTS)
+    ids = expected_cohort()
+    assert (receipt.status, receipt.cohort_size, receipt.cohort_version) == (
+        "succeeded", len(ids), cohort_version())
+    assert receipt.cohort_digest == digest_of(ids)
     assert receipt.is_disclosure_passed
     assert receipt.started_at.isoformat() == "2026-11-24T10:00:00+00:00"
     event = AuditEvent.objects.get(action="receipt.record")
     assert (event.actor_type, event.payload["jti"], event.payload["cohort_size"]) == (
-        "node", jti, 60)
+        "node", jti, len(ids))
     assert (replayed.status_code, replayed.json()["code"]) == (409, "receipt_duplicate")
     assert ExecutionReceipt.objects.count() == 1
 
