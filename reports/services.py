@@ -102,8 +102,7 @@ def _set(report_id: int, **fields: Any) -> None:
 def _claim(report_id: int) -> Report | None:
     """Mark the report running unless it is done (a redelivered task must not rebuild it)."""
     with transaction.atomic():
-        report = (Report.objects.select_for_update().select_related("organisation")
-                  .filter(pk=report_id).first())
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
         if report is None or report.status == ReportStatus.DONE:
             return None
         report.status, report.progress, report.message = ReportStatus.RUNNING, 1, _("Starting")
