@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user
 
 from catalogue.models import Dataset
@@ -53,23 +54,23 @@ def consent_dataset_get(*, user: Any, slug: str, for_change: bool = False) -> Da
     """
     dataset = Dataset.objects.select_related("owner", "node").filter(slug=slug).first()
     if dataset is None or not can_read_consent(user, dataset):
-        raise NotFound("No such dataset.")
+        raise NotFound(_("No such dataset."))
     if for_change and not can_manage_consent(user, dataset):
-        raise NotAllowed("Auditors can read consent records but not change them.")
+        raise NotAllowed(_("Auditors can read consent records but not change them."))
     return dataset
 
 
 def participant_get(*, user: Any, dataset: Dataset, pseudonym: str) -> Participant:
     """A participant with their whole consent history (newest first) and its provisions."""
     if not can_read_consent(user, dataset):
-        raise NotFound("No such dataset.")
+        raise NotFound(_("No such dataset."))
     history = ConsentRecord.objects.select_related("recorded_by").prefetch_related(
         Prefetch("provisions", queryset=ConsentProvision.objects.order_by(
             "decision", "code", "disease"))).order_by("-recorded_at", "-pk")
     participant = (Participant.objects.filter(dataset=dataset, pseudonym=pseudonym)
                    .prefetch_related(Prefetch("consents", queryset=history)).first())
     if participant is None:
-        raise NotFound("No participant with this pseudonymous id in this dataset.")
+        raise NotFound(_("No participant with this pseudonymous id in this dataset."))
     return participant
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from catalogue.models import Dataset
@@ -79,8 +80,8 @@ class ImportReport:
 
 def _require_manager(actor: Any, dataset: Dataset) -> None:
     if actor is not None and not can_manage_consent(actor, dataset):
-        raise NotAllowed("Only the dataset's stewards and hub staff can change its consent "
-                         "records.")
+        raise NotAllowed(_("Only the dataset's stewards and hub staff can change its consent "
+                           "records."))
 
 
 def _lock_state(dataset: Dataset) -> DatasetConsentState:
@@ -276,7 +277,7 @@ def _participant_locked(dataset: Dataset, pseudonym: str) -> Participant:
     participant = (Participant.objects.select_for_update()
                    .filter(dataset=dataset, pseudonym=pseudonym).first())
     if participant is None:
-        raise NotFound("No participant with this pseudonymous id in this dataset.")
+        raise NotFound(_("No participant with this pseudonymous id in this dataset."))
     return participant
 
 
@@ -294,7 +295,7 @@ def consent_withdraw(*, actor: Any, dataset: Dataset, pseudonym: str,
         previous = (ConsentRecord.objects.select_for_update()
                     .filter(participant=participant, is_current=True).first())
         if previous is not None and previous.source == ConsentSource.WITHDRAWAL:
-            raise DomainError("This participant has already withdrawn consent.",
+            raise DomainError(_("This participant has already withdrawn consent."),
                               code="already_withdrawn")
         now = timezone.now()
         spec = ConsentSpec(
@@ -330,8 +331,9 @@ def participant_opt_out_record(*, actor: Any, dataset: Dataset, pseudonym: str) 
         state = _lock_state(dataset)
         participant = _participant_locked(dataset, pseudonym)
         if participant.opted_out_at is not None:
-            raise DomainError("This participant's national opt-out is already recorded.",
-                              code="already_opted_out")
+            raise DomainError(
+                _("This participant's national opt-out is already recorded."),
+                code="already_opted_out")
         now = timezone.now()
         participant.opted_out_at = now
         participant.save(update_fields=["opted_out_at"])
@@ -367,13 +369,14 @@ def dataset_conditions_set(*, actor: Any, dataset: Dataset, codes: list[str],
     implies its code (as in the matcher), and the stored codes include it.
     """
     if actor is not None and not can_manage_consent(actor, dataset):
-        raise NotAllowed("Only the dataset's stewards and hub staff can set its conditions.")
+        raise NotAllowed(
+            _("Only the dataset's stewards and hub staff can set its conditions."))
     try:
         conditions = parse_conditions({"codes": codes, "diseases": diseases or [],
                                        "values": values or {}})
     except MatcherInputError as exc:
-        raise InvalidInput("The conditions are not valid.", errors=_field_errors(exc.errors),
-                           ) from exc
+        raise InvalidInput(_("The conditions are not valid."),
+                           errors=_field_errors(exc.errors)) from exc
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
         before = {"codes": dataset.duo_codes, "diseases": dataset.duo_diseases,

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEvent
 from catalogue.models import Dataset
 from consent import vocabulary as vocab
+from consent.management.commands.load_mondo import terms_in_use
 from consent.models import ConsentRecord, Participant
 from consent.services import dataset_conditions_set
 from consent.signals import dataset_conditions_changed
@@ -153,7 +154,8 @@ def test_load_mondo_installs_an_obo_release_and_reports_counts(tmp_path, restore
 @pytest.mark.django_db
 def test_load_mondo_refuses_a_release_missing_terms_in_use(tmp_path, world,
                                                            restore_vocabulary):
-    # The demo diabetes dataset uses MONDO:0005015; this release lacks it.
+    # The demo diabetes dataset uses MONDO:0005015 (and its consents more); this release has
+    # only the root.
     source = tmp_path / "mondo.tsv"
     source.write_text("id\tlabel\tparents\nMONDO:0000001\tdisease or disorder\t\n")
     target = tmp_path / "mondo.tsv.gz"
@@ -161,8 +163,10 @@ def test_load_mondo_refuses_a_release_missing_terms_in_use(tmp_path, world,
     with pytest.raises(CommandError) as caught:
         call_command("load_mondo", str(source), "--target", str(target), stdout=io.StringIO())
 
-    assert str(caught.value) == ("1 disease terms in use are not in this release: "
-                                 "MONDO:0005015 (use --force to install anyway)")
+    in_use = sorted(terms_in_use())  # the demo datasets' conditions and consents
+    assert "MONDO:0005015" in in_use
+    assert str(caught.value) == (f"{len(in_use)} disease terms in use are not in this release: "
+                                 f"{', '.join(in_use)} (use --force to install anyway)")
     assert not target.exists()
     call_command("load_mondo", str(source), "--target", str(target), "--force",
                  stdout=io.StringIO(), stderr=io.StringIO())

@@ -15,7 +15,7 @@ from demo.world import SeedReport
 def test_seed_consent_gives_each_demo_dataset_consenting_participants(world):
     from catalogue.models import Dataset
 
-    # seed_demo may already call seed_consent (once the lead wires it); run it ourselves too.
+    # seed_demo (the world fixture) calls seed_consent; calling it again changes nothing.
     seed_consent(SeedReport())
     again = SeedReport()
     seed_consent(again)

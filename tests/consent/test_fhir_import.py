@@ -58,7 +58,8 @@ def test_r4_bundle_inactive_optout_and_expired(dataset, world):
                             content=json.dumps(ex.bundle(ex.R4_EXAMPLES)))
 
     assert (report.entries, report.participants_created, report.consents_recorded) == (4, 4, 4)
-    statuses = dict(ConsentRecord.objects.values_list("participant__pseudonym", "status"))
+    statuses = dict(ConsentRecord.objects.filter(dataset=dataset)
+                    .values_list("participant__pseudonym", "status"))
     assert statuses == {"P-R4-01": "active", "P-R4-02": "inactive", "P-R4-03": "active",
                         "P-R4-04": "active"}
     # OPTOUT with an untyped root: deny everything except the nested permit.
