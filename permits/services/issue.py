@@ -161,7 +161,7 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
             old.save(update_fields=["status", "status_reason", "status_changed_at",
                                     "status_changed_by"])
         permit = Permit.objects.create(
-            number=f"pending-{uuid.uuid4().hex}",  # replaced below, once the pk exists
+            number=f"pending-{uuid.uuid4().hex[:24]}",  # replaced below, once the pk exists
             request=request, holder=request.requester,
             holder_organisation=request.organisation,
             principal_investigator=request.pi_name,
