@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.report_list, name="list"),
     path("new", views.report_create, name="create"),
     path("metrics/", views.metrics_page, name="metrics"),
+    path("certificate/<str:number>/", views.permit_certificate, name="permit_certificate"),
     path("<int:report_id>/", views.report_detail, name="detail"),
     path("<int:report_id>/status", views.report_status, name="status"),
     path("<int:report_id>/download", views.report_download, name="download"),

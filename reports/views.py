@@ -70,6 +70,26 @@ def report_create(request: HttpRequest) -> HttpResponse:
         "can_period": services.can_read_period_reports(request.user)}, status=400)
 
 
+@login_required
+@require_GET
+def permit_certificate(request: HttpRequest, number: str) -> HttpResponse:
+    """The permit page's link: the report form filled in for this permit's certificate.
+
+    A GET must not build anything, so this only checks the permit is visible and hands over
+    to the form, whose POST asks for the report.
+    """
+    from urllib.parse import urlencode
+
+    from reports import sources
+
+    try:
+        permit = sources.permit_get(user=request.user, number=number)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    query = urlencode({"kind": "certificate", "subject": permit.number})
+    return redirect(f"{reverse('reports:list')}?{query}")
+
+
 def _status(report: Report) -> dict:
     return {"id": report.pk, "kind": report.kind, "subject": report.subject,
             "status": report.status, "progress": report.progress, "message": report.message,

@@ -115,3 +115,16 @@ def test_the_request_page_offers_the_dossier_and_shows_its_progress(permitted, d
     detail = client.get(response["Location"]).content.decode()
     assert "<progress" in detail
     assert "Download the PDF" in detail
+
+
+def test_the_permit_page_links_to_its_certificate_form(permitted, demo, stranger, client):
+    _request, permit = permitted
+    client.force_login(demo["requester"])
+    page = client.get(permit.get_absolute_url()).content.decode()
+    assert f"/reports/certificate/{permit.number}/" in page
+    response = client.get(f"/reports/certificate/{permit.number}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/reports/?kind=certificate&subject={permit.number}"
+    assert Report.objects.count() == 0
+    client.force_login(stranger)
+    assert client.get(f"/reports/certificate/{permit.number}/").status_code == 404
