@@ -14,10 +14,13 @@ class DomainError(Exception):
 
     def __init__(self, message: str, *, code: str | None = None,
                  errors: dict[str, list[str]] | None = None) -> None:
+        # Translated messages are rendered now, in the language of the person who acted.
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
-        self.errors = errors or {}
+        self.errors = {field: [str(m) for m in messages]
+                       for field, messages in (errors or {}).items()}
 
 
 class InvalidInput(DomainError):

@@ -37,10 +37,21 @@ class Phase(StrEnum):
 # A situation is a state, or a state with its phase ("in_review:boards").
 IN_REVIEW_BOARDS = f"{S.IN_REVIEW}:{Phase.BOARDS}"
 IN_REVIEW_OWNERS = f"{S.IN_REVIEW}:{Phase.OWNERS}"
-SITUATIONS = (S.DRAFT, S.SUBMITTED, IN_REVIEW_BOARDS, IN_REVIEW_OWNERS, S.CHANGES_REQUESTED,
-              S.APPROVED, S.PERMITTED, S.REJECTED, S.WITHDRAWN, S.CLOSED)
-OPEN_BEFORE_DECISION = frozenset({S.DRAFT, S.SUBMITTED, IN_REVIEW_BOARDS, IN_REVIEW_OWNERS,
-                                  S.CHANGES_REQUESTED})
+SITUATIONS = (
+    S.DRAFT,
+    S.SUBMITTED,
+    IN_REVIEW_BOARDS,
+    IN_REVIEW_OWNERS,
+    S.CHANGES_REQUESTED,
+    S.APPROVED,
+    S.PERMITTED,
+    S.REJECTED,
+    S.WITHDRAWN,
+    S.CLOSED,
+)
+OPEN_BEFORE_DECISION = frozenset(
+    {S.DRAFT, S.SUBMITTED, IN_REVIEW_BOARDS, IN_REVIEW_OWNERS, S.CHANGES_REQUESTED}
+)
 ACTIVE = OPEN_BEFORE_DECISION | {S.APPROVED, S.PERMITTED}
 
 
@@ -54,40 +65,103 @@ class Transition:
     is_irreversible: bool = False
 
 
-def _t(action: str, sources, targets: tuple[str, ...], roles, label, *,
-       is_irreversible: bool = False) -> Transition:
-    return Transition(action, frozenset(sources), targets, frozenset(roles), label,
-                      is_irreversible)
+def _t(
+    action: str, sources, targets: tuple[str, ...], roles, label, *, is_irreversible: bool = False
+) -> Transition:
+    return Transition(action, frozenset(sources), targets, frozenset(roles), label, is_irreversible)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    _t("edit", {S.DRAFT, S.CHANGES_REQUESTED}, (), {Role.REQUESTER},
-       _("Edit the answers, team and attachments")),
+    _t(
+        "edit",
+        {S.DRAFT, S.CHANGES_REQUESTED},
+        (),
+        {Role.REQUESTER},
+        _("Edit the answers, team and attachments"),
+    ),
     _t("submit", {S.DRAFT}, (S.SUBMITTED,), {Role.REQUESTER}, _("Submit")),
-    _t("resubmit", {S.CHANGES_REQUESTED}, (S.SUBMITTED,), {Role.REQUESTER},
-       _("Resubmit (opens a new round)")),
-    _t("withdraw", OPEN_BEFORE_DECISION, (S.WITHDRAWN,), {Role.REQUESTER}, _("Withdraw"),
-       is_irreversible=True),
-    _t("route", {S.SUBMITTED}, (S.IN_REVIEW,), {Role.SYSTEM},
-       _("Route to the review boards once the automated checks ran")),
-    _t("accept_terms", ACTIVE, (), {Role.TEAM, Role.REQUESTER},
-       _("Accept the dataset terms personally")),
-    _t("comment", {S.SUBMITTED, IN_REVIEW_BOARDS, IN_REVIEW_OWNERS, S.CHANGES_REQUESTED},
-       (), {Role.REQUESTER, Role.TEAM, Role.MEMBER, Role.CHAIR, Role.OWNER}, _("Comment")),
-    _t("declare_conflict", {IN_REVIEW_BOARDS}, (), {Role.MEMBER, Role.CHAIR},
-       _("Declare conflicts of interest")),
+    _t(
+        "resubmit",
+        {S.CHANGES_REQUESTED},
+        (S.SUBMITTED,),
+        {Role.REQUESTER},
+        _("Resubmit (opens a new round)"),
+    ),
+    _t(
+        "withdraw",
+        OPEN_BEFORE_DECISION,
+        (S.WITHDRAWN,),
+        {Role.REQUESTER},
+        _("Withdraw"),
+        is_irreversible=True,
+    ),
+    _t(
+        "route",
+        {S.SUBMITTED},
+        (S.IN_REVIEW,),
+        {Role.SYSTEM},
+        _("Route to the review boards once the automated checks ran"),
+    ),
+    _t(
+        "accept_terms",
+        ACTIVE,
+        (),
+        {Role.TEAM, Role.REQUESTER},
+        _("Accept the dataset terms personally"),
+    ),
+    _t(
+        "comment",
+        {S.SUBMITTED, IN_REVIEW_BOARDS, IN_REVIEW_OWNERS, S.CHANGES_REQUESTED},
+        (),
+        {Role.REQUESTER, Role.TEAM, Role.MEMBER, Role.CHAIR, Role.OWNER},
+        _("Comment"),
+    ),
+    _t(
+        "declare_conflict",
+        {IN_REVIEW_BOARDS},
+        (),
+        {Role.MEMBER, Role.CHAIR},
+        _("Declare conflicts of interest"),
+    ),
     _t("vote", {IN_REVIEW_BOARDS}, (), {Role.MEMBER, Role.CHAIR}, _("Vote")),
-    _t("close_round", {IN_REVIEW_BOARDS}, (S.IN_REVIEW, S.CHANGES_REQUESTED, S.REJECTED),
-       {Role.CHAIR}, _("Close the board's round and record its decision"),
-       is_irreversible=True),
-    _t("decide_dataset", {IN_REVIEW_OWNERS}, (S.IN_REVIEW, S.APPROVED, S.REJECTED),
-       {Role.OWNER}, _("Grant or refuse a dataset"), is_irreversible=True),
-    _t("issue_permit", {S.APPROVED}, (S.PERMITTED,), {Role.OWNER, Role.SYSTEM},
-       _("Issue the permit")),
-    _t("amend", {S.PERMITTED}, (S.CHANGES_REQUESTED,), {Role.REQUESTER},
-       _("Ask for an extension or amendment (a new round; the new permit supersedes the old)")),
-    _t("close", {S.APPROVED, S.PERMITTED}, (S.CLOSED,), {Role.REQUESTER, Role.STAFF},
-       _("Close the request"), is_irreversible=True),
+    _t(
+        "close_round",
+        {IN_REVIEW_BOARDS},
+        (S.IN_REVIEW, S.CHANGES_REQUESTED, S.REJECTED),
+        {Role.CHAIR},
+        _("Close the board's round and record its decision"),
+        is_irreversible=True,
+    ),
+    _t(
+        "decide_dataset",
+        {IN_REVIEW_OWNERS},
+        (S.IN_REVIEW, S.APPROVED, S.REJECTED),
+        {Role.OWNER},
+        _("Grant or refuse a dataset"),
+        is_irreversible=True,
+    ),
+    _t(
+        "issue_permit",
+        {S.APPROVED},
+        (S.PERMITTED,),
+        {Role.OWNER, Role.SYSTEM},
+        _("Issue the permit"),
+    ),
+    _t(
+        "amend",
+        {S.PERMITTED},
+        (S.CHANGES_REQUESTED,),
+        {Role.REQUESTER},
+        _("Ask for an extension or amendment (a new round; the new permit supersedes the old)"),
+    ),
+    _t(
+        "close",
+        {S.APPROVED, S.PERMITTED},
+        (S.CLOSED,),
+        {Role.REQUESTER, Role.STAFF},
+        _("Close the request"),
+        is_irreversible=True,
+    ),
 )
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 
@@ -113,11 +187,14 @@ def authorize(action: str, *, current: str, roles: set[Role]) -> Transition:
     if current not in transition.sources:
         where = current.replace("_", " ")
         raise InvalidTransition(
-            f"'{transition.label}' is not possible while the request is {where}.",
+            _("'%(action)s' is not possible while the request is %(state)s.")
+            % {"action": transition.label, "state": where},
             code="invalid_state",
         )
     if not roles & transition.roles:
-        raise NotAllowed(f"You may not '{transition.label}' on this request.")
+        raise NotAllowed(
+            _("You may not '%(action)s' on this request.") % {"action": transition.label}
+        )
     return transition
 
 
@@ -145,9 +222,13 @@ def markdown_table() -> str:
         targets = ", ".join(f"`{s}`" for s in t.targets) or "(stays)"
         roles = ", ".join(sorted(str(r) for r in t.roles))
         lines.append(f"| `{t.action}` | {sources} | {targets} | {roles} |")
-    lines += ["", "## Situations × roles", "",
-              "| situation | " + " | ".join(str(r) for r in Role) + " |",
-              "|---|" + "---|" * len(Role)]
+    lines += [
+        "",
+        "## Situations × roles",
+        "",
+        "| situation | " + " | ".join(str(r) for r in Role) + " |",
+        "|---|" + "---|" * len(Role),
+    ]
     for current in SITUATIONS:
         cells = []
         for role in Role:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from catalogue.models import Dataset
@@ -31,9 +32,9 @@ def access_bar_lift(*, actor: Any, bar_id: int) -> AccessBar:
         bar = AccessBar.objects.select_for_update().select_related("dataset", "user").filter(
             pk=bar_id).first()
         if bar is None or not (can_change_dataset(actor, bar.dataset) or actor.is_staff):
-            raise NotAllowed("Only the dataset's owner can lift a bar.")
+            raise NotAllowed(_("Only the dataset's owner can lift a bar."))
         if bar.lifted_at is not None:
-            raise InvalidTransition("This bar was already lifted.", code="already_lifted")
+            raise InvalidTransition(_("This bar was already lifted."), code="already_lifted")
         bar.lifted_at, bar.lifted_by = timezone.now(), actor
         bar.save(update_fields=["lifted_at", "lifted_by"])
         audit_record(actor=actor, action="access_bar.lift", target=bar,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from audit.services import audit_record
@@ -16,7 +17,7 @@ from requests_app.models import BoardMembership, DatasetReviewStage, ReviewBoard
 
 def _require_staff(actor: Any) -> None:
     if actor is not None and not actor.is_staff:
-        raise NotAllowed("Only hub staff can manage review boards.")
+        raise NotAllowed(_("Only hub staff can manage review boards."))
 
 
 def board_create(*, actor: Any, name: str, kind: str, organisation: Organisation,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from audit.services import audit_record
@@ -33,10 +34,10 @@ def lock_and_authorize(*, actor: Any, request_id: int, action: str) -> Locked:
     assert transaction.get_connection().in_atomic_block  # noqa: S101 - a programming error
     request = (AccessRequest.objects.select_for_update().filter(pk=request_id).first())
     if request is None:
-        raise NotFound("No such request.")
+        raise NotFound(_("No such request."))
     roles = roles_of(actor, request)
     if actor is not None and not (roles or actor.has_perm(VIEW_PERM, request)):
-        raise NotFound("No such request.")
+        raise NotFound(_("No such request."))
     current = situation_of(request)
     transition = authorize(action, current=current, roles=roles)
     return Locked(request, transition, roles, current)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.selectors import primary_organisation
 from audit.services import audit_record
@@ -21,14 +22,36 @@ from lifes.errors import InvalidInput, NotAllowed
 from requests_app.models import AccessRequest, Attachment, AttachmentKind, TeamMember
 from requests_app.services.common import grant_view, lock_and_authorize, record
 
-EDITABLE_FIELDS = frozenset({
-    "title", "lay_summary", "scientific_abstract", "ehds_category", "purpose_code",
-    "research_types", "purpose_diseases", "is_commercial", "funding_source",
-    "commercial_interests", "no_prohibited_use", "pi_name", "pi_email", "pi_orcid",
-    "processing_outside_eea", "outside_eea_countries", "gdpr_art6_basis", "gdpr_art9_basis",
-    "ethics_reference", "ethics_committee", "ethics_expires_on", "dpia_done", "dpia_summary",
-    "expected_outputs", "period_start", "period_end",
-})
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "lay_summary",
+        "scientific_abstract",
+        "ehds_category",
+        "purpose_code",
+        "research_types",
+        "purpose_diseases",
+        "is_commercial",
+        "funding_source",
+        "commercial_interests",
+        "no_prohibited_use",
+        "pi_name",
+        "pi_email",
+        "pi_orcid",
+        "processing_outside_eea",
+        "outside_eea_countries",
+        "gdpr_art6_basis",
+        "gdpr_art9_basis",
+        "ethics_reference",
+        "ethics_committee",
+        "ethics_expires_on",
+        "dpia_done",
+        "dpia_summary",
+        "expected_outputs",
+        "period_start",
+        "period_end",
+    }
+)
 # Accepted uploads: declared type → the bytes such a file starts with (checked, not trusted).
 ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".pdf": ("application/pdf", (b"%PDF-",)),
@@ -36,24 +59,31 @@ ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".txt": ("text/plain", ()),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-              (b"PK\x03\x04",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
 }
 
 
 def request_create(*, actor: Any, title: str) -> AccessRequest:
     if actor is None or not actor.is_authenticated or actor.is_machine:
-        raise NotAllowed("Sign in as a person to create a request.")
+        raise NotAllowed(_("Sign in as a person to create a request."))
     organisation = primary_organisation(actor)
     if organisation is None:
-        raise InvalidInput("You need to belong to an organisation to ask for access.",
-                           code="no_organisation")
+        raise InvalidInput(
+            _("You need to belong to an organisation to ask for access."), code="no_organisation"
+        )
     if not title.strip():
-        raise InvalidInput("Give the request a title.", errors={"title": ["Give a title."]})
+        raise InvalidInput(_("Give the request a title."), errors={"title": [_("Give a title.")]})
     with transaction.atomic():
         request = AccessRequest.objects.create(
-            requester=actor, organisation=organisation, title=title.strip()[:300],
-            pi_name=actor.full_name, pi_email=actor.email, pi_orcid=actor.orcid,
+            requester=actor,
+            organisation=organisation,
+            title=title.strip()[:300],
+            pi_name=actor.full_name,
+            pi_email=actor.email,
+            pi_orcid=actor.orcid,
             reference=f"new-{uuid.uuid4().hex[:16]}",  # replaced below, once the pk exists
         )
         # The number comes from the primary key, so two creations never collide.
@@ -78,14 +108,21 @@ def _validate_answers(changes: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def request_update(*, actor: Any, request_id: int, changes: dict[str, Any],
-                   datasets: list[Dataset] | None = None,
-                   algorithms: list[Algorithm] | None = None) -> AccessRequest:
+def request_update(
+    *,
+    actor: Any,
+    request_id: int,
+    changes: dict[str, Any],
+    datasets: list[Dataset] | None = None,
+    algorithms: list[Algorithm] | None = None,
+) -> AccessRequest:
     """Save answers of a draft (or of a request returned for changes). All or nothing."""
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
-        raise InvalidInput("Unknown fields.", errors={f: ["Not an answer of this form."]
-                                                      for f in sorted(unknown)})
+        raise InvalidInput(
+            _("Unknown fields."),
+            errors={f: [_("Not an answer of this form.")] for f in sorted(unknown)},
+        )
     errors = _validate_answers(changes)
     with transaction.atomic():
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="edit")
@@ -98,7 +135,7 @@ def request_update(*, actor: Any, request_id: int, changes: dict[str, Any],
             for field, messages in exc.message_dict.items():
                 errors.setdefault(field, []).extend(messages)
         if errors:
-            raise InvalidInput("Some answers need correcting; nothing was saved.", errors=errors)
+            raise InvalidInput(_("Some answers need correcting; nothing was saved."), errors=errors)
         request.save(update_fields=[*changes, "updated_at"])
         payload: dict[str, Any] = {"fields": sorted(changes)}
         if datasets is not None:
@@ -127,21 +164,31 @@ def team_member_invite(*, actor: Any, request_id: int, email: str, role: str = "
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise InvalidInput("Enter a valid email address.",
-                           errors={"email": ["Enter a valid email address."]}) from exc
+        raise InvalidInput(
+            _("Enter a valid email address."), errors={"email": [_("Enter a valid email address.")]}
+        ) from exc
     with transaction.atomic():
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="edit")
         request = locked.request
         if request.team.filter(email=email).exists() or email == request.requester.email:
-            raise InvalidInput("That person is already on the team.",
-                               errors={"email": ["Already on the team."]})
+            raise InvalidInput(
+                _("That person is already on the team."),
+                errors={"email": [_("Already on the team.")]},
+            )
         member = TeamMember.objects.create(request=request, email=email, role=role[:100])
-        record(actor=actor, action="team_invite", request=request, before=request.state,
-               email=email, role=role)
+        record(
+            actor=actor,
+            action="team_invite",
+            request=request,
+            before=request.state,
+            email=email,
+            role=role,
+        )
         from requests_app.notifications import notify
 
-        notify(template="team_invite", request=request, recipients=[email],
-               context={"inviter": actor})
+        notify(
+            template="team_invite", request=request, recipients=[email], context={"inviter": actor}
+        )
     return member
 
 
@@ -150,10 +197,16 @@ def team_member_remove(*, actor: Any, request_id: int, email: str) -> None:
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="edit")
         deleted, _ = locked.request.team.filter(email=email.lower()).delete()
         if not deleted:
-            raise InvalidInput("That person is not on the team.",
-                               errors={"email": ["Not on the team."]})
-        record(actor=actor, action="team_remove", request=locked.request,
-               before=locked.request.state, email=email.lower())
+            raise InvalidInput(
+                _("That person is not on the team."), errors={"email": [_("Not on the team.")]}
+            )
+        record(
+            actor=actor,
+            action="team_remove",
+            request=locked.request,
+            before=locked.request.state,
+            email=email.lower(),
+        )
 
 
 def terms_accept(*, actor: Any, request_id: int) -> TeamMember:
@@ -162,15 +215,21 @@ def terms_accept(*, actor: Any, request_id: int) -> TeamMember:
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="accept_terms")
         request = locked.request
         member, _created = TeamMember.objects.get_or_create(
-            request=request, email=actor.email.lower(), defaults={"role": "applicant"})
+            request=request, email=actor.email.lower(), defaults={"role": "applicant"}
+        )
         if member.accepted_terms_at is None:
             member.user = actor
             member.accepted_terms_at = timezone.now()
             member.save(update_fields=["user", "accepted_terms_at"])
             grant_view(request, users=[actor])
-            record(actor=actor, action="terms_accept", request=request, before=request.state,
-                   email=member.email,
-                   datasets=sorted(request.datasets.values_list("slug", flat=True)))
+            record(
+                actor=actor,
+                action="terms_accept",
+                request=request,
+                before=request.state,
+                email=member.email,
+                datasets=sorted(request.datasets.values_list("slug", flat=True)),
+            )
     return member
 
 
@@ -180,21 +239,33 @@ def _check_upload(upload: UploadedFile) -> tuple[str, str]:
     extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ATTACHMENT_TYPES:
         allowed = ", ".join(sorted(ATTACHMENT_TYPES))
-        raise InvalidInput(f"Files of type '{extension or name}' are not accepted; use {allowed}.",
-                           code="attachment_type", errors={"file": [f"Use one of: {allowed}."]})
+        raise InvalidInput(
+            _("Files of type '%(type)s' are not accepted; use %(allowed)s.")
+            % {"type": extension or name, "allowed": allowed},
+            code="attachment_type",
+            errors={"file": [_("Use one of: %(allowed)s.") % {"allowed": allowed}]},
+        )
     limit = settings.ATTACHMENT_MAX_BYTES
     if upload.size > limit:
         raise InvalidInput(
-            f"The file is {upload.size // 1024} KiB; the limit is {limit // 1024} KiB.",
+            _("The file is %(size)d KiB; the limit is %(limit)d KiB.")
+            % {"size": upload.size // 1024, "limit": limit // 1024},
             code="attachment_too_large",
-            errors={"file": [f"The file is larger than {limit // (1024 * 1024)} MiB."]})
+            errors={
+                "file": [
+                    _("The file is larger than %(mib)d MiB.") % {"mib": limit // (1024 * 1024)}
+                ]
+            },
+        )
     content_type, magic = ATTACHMENT_TYPES[extension]
     upload.seek(0)
     head = upload.read(16)
     if magic and not any(head.startswith(m) for m in magic):
-        raise InvalidInput("The file's content does not match its type.",
-                           code="attachment_type",
-                           errors={"file": [f"This is not a real {extension} file."]})
+        raise InvalidInput(
+            _("The file's content does not match its type."),
+            code="attachment_type",
+            errors={"file": [_("This is not a real %(type)s file.") % {"type": extension}]},
+        )
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
@@ -204,27 +275,45 @@ def _check_upload(upload: UploadedFile) -> tuple[str, str]:
         try:
             upload.read().decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput("Text files must be UTF-8.", code="attachment_type",
-                               errors={"file": ["Text files must be UTF-8."]}) from None
+            raise InvalidInput(
+                _("Text files must be UTF-8."),
+                code="attachment_type",
+                errors={"file": [_("Text files must be UTF-8.")]},
+            ) from None
     upload.seek(0)
     return content_type, digest.hexdigest()
 
 
 def attachment_add(*, actor: Any, request_id: int, kind: str, upload: UploadedFile) -> Attachment:
     if kind not in AttachmentKind.values:
-        raise InvalidInput("Unknown attachment kind.", errors={"kind": ["Unknown kind."]})
+        raise InvalidInput(_("Unknown attachment kind."), errors={"kind": [_("Unknown kind.")]})
     content_type, sha256 = _check_upload(upload)
     with transaction.atomic():
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="edit")
         request = locked.request
         if kind == AttachmentKind.ETHICS_LETTER:
             request.attachments.filter(kind=kind, is_current=True).update(is_current=False)
-        attachment = Attachment(request=request, kind=kind, original_name=upload.name[:255],
-                                content_type=content_type, size=upload.size, sha256=sha256,
-                                uploaded_by=actor)
+        attachment = Attachment(
+            request=request,
+            kind=kind,
+            original_name=upload.name[:255],
+            content_type=content_type,
+            size=upload.size,
+            sha256=sha256,
+            uploaded_by=actor,
+        )
         attachment.file.save(upload.name, upload, save=False)
         attachment.save()
-        audit_record(actor=actor, action="request.attachment_add", target=request, payload={
-            "reference": request.reference, "kind": kind, "name": attachment.original_name,
-            "sha256": sha256, "size": upload.size})
+        audit_record(
+            actor=actor,
+            action="request.attachment_add",
+            target=request,
+            payload={
+                "reference": request.reference,
+                "kind": kind,
+                "name": attachment.original_name,
+                "sha256": sha256,
+                "size": upload.size,
+            },
+        )
     return attachment

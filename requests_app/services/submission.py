@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import audit_record
@@ -31,24 +32,44 @@ def _submit(locked: Locked, *, actor: Any, action: str) -> AccessRequest:
     barred = barred_datasets(request.requester, list(request.datasets.all()))
     if barred:
         errors.setdefault("datasets", []).extend(
-            f"You are barred from asking for {d.title} after a revoked permit." for d in barred)
+            _("You are barred from asking for %(title)s after a revoked permit.")
+            % {"title": d.title}
+            for d in barred
+        )
     if errors:
-        raise InvalidInput("The request is not complete yet; nothing was submitted.",
-                           code="incomplete", errors=errors)
+        raise InvalidInput(
+            _("The request is not complete yet; nothing was submitted."),
+            code="incomplete",
+            errors=errors,
+        )
     before = request.state
     now = timezone.now()
     request.round += 1
     request.state = RequestState.SUBMITTED
     request.submitted_at = now
     answers = snapshot(request)
-    Submission.objects.create(request=request, round=request.round, answers=answers,
-                              digest=answers_digest(answers), submitted_by=actor,
-                              submitted_at=now)
+    Submission.objects.create(
+        request=request,
+        round=request.round,
+        answers=answers,
+        digest=answers_digest(answers),
+        submitted_by=actor,
+        submitted_at=now,
+    )
     request.save(update_fields=["round", "state", "submitted_at", "updated_at"])
-    grant_view(request, users=list(User.objects.filter(
-        stewarded_datasets__requested_in__request=request).distinct()))
-    record(actor=actor, action=action, request=request, before=before,
-           answers_digest=answers_digest(answers))
+    grant_view(
+        request,
+        users=list(
+            User.objects.filter(stewarded_datasets__requested_in__request=request).distinct()
+        ),
+    )
+    record(
+        actor=actor,
+        action=action,
+        request=request,
+        before=before,
+        answers_digest=answers_digest(answers),
+    )
     notify(template="submitted", request=request, recipients=team_addresses(request))
     from requests_app.tasks import run_checks_task
 
@@ -85,8 +106,12 @@ def open_stage_now(stage: ReviewStage) -> None:
     stage.deadline = now + timezone.timedelta(days=stage.board.deadline_days)
     stage.save(update_fields=["state", "opened_at", "deadline"])
     grant_view(stage.request, groups=[stage.board.group])
-    notify(template="review_open", request=stage.request,
-           recipients=board_addresses(stage.board), context={"stage": stage})
+    notify(
+        template="review_open",
+        request=stage.request,
+        recipients=board_addresses(stage.board),
+        context={"stage": stage},
+    )
 
 
 def request_route(*, actor: Any, request_id: int) -> AccessRequest:
@@ -96,8 +121,9 @@ def request_route(*, actor: Any, request_id: int) -> AccessRequest:
         request = locked.request
         before = request.state
         stages = [
-            ReviewStage.objects.create(request=request, board_id=board_id, round=request.round,
-                                       order=index)
+            ReviewStage.objects.create(
+                request=request, board_id=board_id, round=request.round, order=index
+            )
             for index, board_id in enumerate(_board_order(request), start=1)
         ]
         request.state = RequestState.IN_REVIEW
@@ -105,10 +131,14 @@ def request_route(*, actor: Any, request_id: int) -> AccessRequest:
         if stages:
             open_stage_now(stages[0])
         else:
-            notify(template="owners_decide", request=request,
-                   recipients=owner_addresses(request))
-        record(actor=actor, action="route", request=request, before=before,
-               boards=[s.board.name for s in stages])
+            notify(template="owners_decide", request=request, recipients=owner_addresses(request))
+        record(
+            actor=actor,
+            action="route",
+            request=request,
+            before=before,
+            boards=[s.board.name for s in stages],
+        )
     return request
 
 
@@ -131,16 +161,19 @@ def request_withdraw(*, actor: Any, request_id: int, reason: str = "") -> Access
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="withdraw")
         request = locked.request
         before = request.state
-        open_boards = [s.board for s in request.stages.filter(
-            round=request.round, state=StageState.OPEN).select_related("board")]
-        request.stages.filter(round=request.round,
-                              state__in=[StageState.OPEN, StageState.WAITING]).update(
-            state=StageState.CANCELLED, closed_at=timezone.now())
+        open_boards = [
+            s.board
+            for s in request.stages.filter(
+                round=request.round, state=StageState.OPEN
+            ).select_related("board")
+        ]
+        request.stages.filter(
+            round=request.round, state__in=[StageState.OPEN, StageState.WAITING]
+        ).update(state=StageState.CANCELLED, closed_at=timezone.now())
         request.state = RequestState.WITHDRAWN
         request.decided_at = timezone.now()
         request.save(update_fields=["state", "decided_at", "updated_at"])
-        record(actor=actor, action="withdraw", request=request, before=before,
-               reason=reason[:2000])
+        record(actor=actor, action="withdraw", request=request, before=before, reason=reason[:2000])
         for board in open_boards:
             notify(template="withdrawn", request=request, recipients=board_addresses(board))
     return request
@@ -155,7 +188,7 @@ def checks_run(*, request_id: int, round_number: int | None = None) -> list[Chec
     with transaction.atomic():
         request = AccessRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
-            raise NotFound("No such request.")
+            raise NotFound(_("No such request."))
         if round_number is not None and round_number != request.round:
             return []  # a newer round superseded this run
         if request.round == 0:
@@ -163,17 +196,33 @@ def checks_run(*, request_id: int, round_number: int | None = None) -> list[Chec
         now = timezone.now()
         outcomes = evaluate(request)
         request.checks.filter(round=request.round).delete()
-        results = CheckResult.objects.bulk_create([
-            CheckResult(request=request, round=request.round, name=o.name,
-                        dataset=o.dataset_obj, status=o.status, explanation=o.explanation,
-                        details=o.details, checked_at=now)
-            for o in outcomes
-        ])
-        audit_record(actor=None, action="request.checks_run", target=request, payload={
-            "reference": request.reference, "round": request.round,
-            "results": [{"name": o.name, "dataset": o.dataset, "status": o.status}
-                        for o in outcomes],
-        })
+        results = CheckResult.objects.bulk_create(
+            [
+                CheckResult(
+                    request=request,
+                    round=request.round,
+                    name=o.name,
+                    dataset=o.dataset_obj,
+                    status=o.status,
+                    explanation=o.explanation,
+                    details=o.details,
+                    checked_at=now,
+                )
+                for o in outcomes
+            ]
+        )
+        audit_record(
+            actor=None,
+            action="request.checks_run",
+            target=request,
+            payload={
+                "reference": request.reference,
+                "round": request.round,
+                "results": [
+                    {"name": o.name, "dataset": o.dataset, "status": o.status} for o in outcomes
+                ],
+            },
+        )
         should_route = request.state == RequestState.SUBMITTED
     if should_route:
         request_route(actor=None, request_id=request_id)
