@@ -142,6 +142,7 @@ def footprint(request_id: int) -> tuple:
 @pytest.mark.parametrize("situation", SITUATIONS)
 def test_every_role_tries_every_action(situation, people, django_capture_on_commit_callbacks):
     request = build(situation, people)
+    request.refresh_from_db()  # the services changed the row, not this instance
     assert situation_of(request) == situation
     run = commands()
     assert set(run) == {t.action for t in TRANSITIONS}, "every action needs a command here"
