@@ -225,7 +225,6 @@ def _choose_dataset(
         if str(entry.get("node")) != config.node_id:
             raise NodeError(
                 DATASET_NOT_HELD,
-                DISCLOSURE_FORMAT,
                 f"the permit assigns dataset {requested!r} to node {entry.get('node')!r}, "
                 f"not {config.node_id!r}",
             )
