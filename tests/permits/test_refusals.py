@@ -166,6 +166,11 @@ def test_dataset_not_held_by_this_node(consented, client, settings, tmp_path, no
     assert (result.status, result.reason) == ("refused", "dataset_not_held")
     assert ExecutionReceipt.objects.get().reason == "dataset_not_held"
     assert Dataset.objects.get(slug="rotterdam-diabetes").node == elsewhere
+    # naming it explicitly (lifes-node run --dataset) is refused the same way
+    named = run(permit, client, settings, tmp_path, node_key, dataset="rotterdam-diabetes",
+                datasets={"rotterdam-diabetes": DEMO_DATA})
+    assert (named.status, named.reason) == ("refused", "dataset_not_held")
+    assert "assigns dataset 'rotterdam-diabetes' to node 'erasmus-station-1'" in named.message
 
 
 @pytest.mark.django_db
