@@ -231,7 +231,11 @@ def main() -> None:
     args = parser.parse_args()
     small = max(args.events // 10, 1)
 
-    recreate_database()
+    try:
+        recreate_database()
+    except psycopg.OperationalError as exc:
+        print(f"skipped: needs PostgreSQL at {SERVER} ({exc.__class__.__name__})")
+        return
     try:
         setup_django()
         audit_rate, plain_rate = bench_appends(args.appends)
