@@ -31,6 +31,14 @@ def register(request: HttpRequest) -> HttpResponse:
         "form": form, "page": page, "query_string": f"q={query}" if query else ""})
 
 
+def register_entry(request: HttpRequest, number: str) -> HttpResponse:
+    """Public: one permit's register entry (what a printed certificate's QR code opens)."""
+    permit = selectors.register_list().filter(number=number).first()
+    if permit is None:
+        raise Http404("No such permit.")
+    return render(request, "permits/register_entry.html", {"permit": permit})
+
+
 @login_required
 def permit_detail(request: HttpRequest, number: str) -> HttpResponse:
     try:

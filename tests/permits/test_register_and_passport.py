@@ -66,6 +66,12 @@ def test_the_register_page_is_public_and_shows_no_person(permit, consented, clie
     for value in personal_data(User.objects.all()):
         assert value not in text
     assert permit.number not in searched.content.decode()
+    entry = client.get(f"/register/{permit.number}/")
+    assert entry.status_code == 200
+    assert "Leiden University" in entry.content.decode()
+    for value in personal_data(User.objects.all()):
+        assert value not in entry.content.decode()
+    assert client.get("/register/LIFES-P-2026-999999/").status_code == 404
 
 
 @pytest.mark.django_db
