@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
-from accounts.selectors import is_auditor
+from audit.selectors import can_read_log
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -13,5 +13,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     return {
         "oidc_enabled": settings.OIDC_ENABLED,
         "oidc_provider_name": settings.OIDC_PROVIDER_NAME,
-        "nav_is_auditor": bool(user and is_auditor(user)),
+        "nav_is_auditor": bool(user and can_read_log(user)),
     }

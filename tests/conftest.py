@@ -80,6 +80,8 @@ def celery_worker_process(transactional_db):
     )
     from lifes.celery import app
 
+    was_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # this test sends its tasks to the real broker
     app.control.purge()
     worker = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
         [sys.executable, "-m", "celery", "-A", "lifes", "worker", "--pool=solo",
@@ -98,6 +100,7 @@ def celery_worker_process(transactional_db):
             pytest.fail("the Celery worker did not answer a ping within 60 s")
         yield worker
     finally:
+        app.conf.task_always_eager = was_eager
         worker.terminate()
         try:
             worker.wait(timeout=20)

@@ -27,3 +27,34 @@ def test_worker_verifies_the_chain_and_records_it(celery_worker_process):
     event = wait_for(lambda: AuditEvent.objects.filter(action="audit.chain_verified").first())
     assert event.actor_type == "system"
     assert event.payload["count"] == 1
+
+
+@requires_postgres
+@requires_broker
+@pytest.mark.worker
+def test_a_submission_is_checked_and_routed_by_the_worker(celery_worker_process):
+    """The real path: submit commits, the checks task goes through Redis to the worker, which
+    stores the explained checks and routes the request to its board."""
+    from demo.world import seed_demo
+    from requests_app import services
+    from requests_app.models import AccessRequest, CheckResult
+    from tests.requests.conftest import fill_draft
+
+    seed_demo(with_requests=False)
+    from accounts.models import User
+    from demo.requests_world import _board
+
+    users = {u.email: u for u in User.objects.all()}
+    _board(users, users["owner@demo.lifes.test"].memberships.get().organisation)
+    requester = users["requester@demo.lifes.test"]
+    request = fill_draft(requester, ["leiden-diabetes-cohort"])
+
+    services.request_submit(actor=requester, request_id=request.pk)
+
+    routed = wait_for(lambda: AccessRequest.objects.filter(pk=request.pk,
+                                                           state="in_review").first(),
+                      timeout=60)
+    assert routed.stages.get().state == "open"
+    assert CheckResult.objects.filter(request=request, round=1).count() >= 5
+    assert AuditEvent.objects.filter(action="request.checks_run", actor_type="system",
+                                     object_id=str(request.pk)).exists()
