@@ -83,6 +83,7 @@ def _node_key(report: Any, node: Node, path: Path) -> None:
 def _live_permit() -> Permit | None:
     now = timezone.now()
     return (Permit.objects.filter(status=PermitStatus.ACTIVE, valid_until__gt=now,
+                                  request__state=RequestState.PERMITTED,
                                   permit_datasets__node_identifier=NODE_ID,
                                   permit_datasets__dataset__slug=DATASET,
                                   permit_algorithms__name=ALGORITHM[0],
