@@ -367,4 +367,9 @@ def request_close(*, actor: Any, request_id: int, reason: str = "") -> AccessReq
         request.state = RequestState.CLOSED
         request.save(update_fields=["state", "updated_at"])
         record(actor=actor, action="close", request=request, before=before, reason=reason[:2000])
+        from requests_app.signals import request_closed
+
+        # The permits app ends a permit the request still has (it connects to this signal).
+        transaction.on_commit(lambda: request_closed.send(sender=AccessRequest,
+                                                          request_id=request.pk))
     return request
