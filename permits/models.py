@@ -79,13 +79,15 @@ class PermitStatus(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
     SUPERSEDED = "superseded", _("Superseded")
+    CLOSED = "closed", _("Ended with its request")
 
 
 #: A permit in one of these states can still be used once it is (again) active; at most one per
 #: request, and the suspended ones are on the revocation list.
 LIVE_STATUSES = (PermitStatus.ACTIVE, PermitStatus.SUSPENDED)
 #: These put the permit's jti on the signed revocation list.
-LISTED_STATUSES = (PermitStatus.SUSPENDED, PermitStatus.REVOKED, PermitStatus.SUPERSEDED)
+LISTED_STATUSES = (PermitStatus.SUSPENDED, PermitStatus.REVOKED, PermitStatus.SUPERSEDED,
+                   PermitStatus.CLOSED)
 
 
 class Permit(models.Model):

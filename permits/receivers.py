@@ -21,3 +21,13 @@ def on_request_approved(sender: Any, request_id: int, **kwargs: Any) -> None:
         issue_permit_task.delay(request_id)
     except Exception:  # noqa: BLE001 - broker down, or an eager run failed: logged, not raised
         logger.exception("could not issue the permit of request %s after approval", request_id)
+
+
+def on_request_closed(sender: Any, request_id: int, **kwargs: Any) -> None:
+    """A closed request's permit ends too (see ``permits_close_with_request``)."""
+    from permits.tasks import permits_close_task
+
+    try:
+        permits_close_task.delay(request_id)
+    except Exception:  # noqa: BLE001 - logged; the expiry beat still ends it at its exp
+        logger.exception("could not end the permit of closed request %s", request_id)

@@ -32,6 +32,14 @@ def issue_permit_task(request_id: int) -> str | None:
 
 
 @shared_task(acks_late=True)
+def permits_close_task(request_id: int) -> int:
+    """End the permit of a request that was just closed (``request_closed``)."""
+    from permits.services import permits_close_with_request
+
+    return permits_close_with_request(request_id=request_id)
+
+
+@shared_task(acks_late=True)
 def permits_expire_task(batch_size: int | None = None) -> int:
     """Beat: expire permits past ``valid_until``, one bounded batch per run; a full batch queues
     the next one at once, so a backlog drains without one long transaction."""

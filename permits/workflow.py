@@ -52,6 +52,8 @@ TRANSITIONS: tuple[PermitTransition, ...] = (
        _("Expire the permit at the end of its validity"), needs_reason=False),
     _t("supersede", {S.ACTIVE, S.SUSPENDED}, S.SUPERSEDED, {PermitRole.SYSTEM},
        _("Replace the permit by the one issued after an amendment"), needs_reason=False),
+    _t("close", {S.ACTIVE, S.SUSPENDED}, S.CLOSED, {PermitRole.SYSTEM},
+       _("End the permit because its request was closed"), needs_reason=False),
 )
 BY_ACTION: dict[str, PermitTransition] = {t.action: t for t in TRANSITIONS}
 

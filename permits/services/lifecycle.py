@@ -18,6 +18,7 @@ from lifes.errors import InvalidInput, InvalidTransition, NotFound
 from permits import workflow
 from permits.models import LIVE_STATUSES, Permit, PermitStatus
 from permits.services.common import notify_team, revocations_changed
+from requests_app.models import AccessRequest, RequestState
 from requests_app.services.bars import access_bar_set
 
 MAX_REASON = 2000
@@ -117,3 +118,30 @@ def permits_expire_due(*, batch_size: int | None = None,
         if was_listed:
             revocations_changed()  # an expired permit no longer needs a list entry
     return expired
+
+
+def permits_close_with_request(*, request_id: int) -> int:
+    """The request was closed: its live permit ends too, and goes onto the revocation list (a
+    node must not keep running it until its exp). No bar: closing is not a sanction. Safe to run
+    twice; returns how many permits it ended."""
+    with transaction.atomic():
+        request = AccessRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or request.state != RequestState.CLOSED:
+            return 0
+        permits = list(Permit.objects.select_for_update()
+                       .filter(request=request, status__in=LIVE_STATUSES).order_by("pk"))
+        now = timezone.now()
+        for permit in permits:
+            workflow.authorize("close", permit=permit, roles={workflow.PermitRole.SYSTEM})
+            before = permit.status
+            permit.status = PermitStatus.CLOSED
+            permit.status_reason = "the request was closed"
+            permit.status_changed_at, permit.status_changed_by = now, None
+            permit.save(update_fields=["status", "status_reason", "status_changed_at",
+                                       "status_changed_by"])
+            audit_record(actor=None, action="permit.close", target=permit, payload={
+                "number": permit.number, "jti": str(permit.jti), "from": before,
+                "request": request.reference})
+        if permits:
+            revocations_changed()
+    return len(permits)

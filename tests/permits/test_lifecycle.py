@@ -213,3 +213,21 @@ def test_a_list_past_half_its_life_is_signed_again(db, settings):
     # re-signed now (Ed25519 is deterministic: the same second gives the same token)
     assert second.issued_at >= first.issued_at
     assert RevocationList.objects.get().issued_at == second.issued_at
+
+
+@pytest.mark.django_db
+def test_closing_the_request_ends_its_permit_everywhere(permit, consented, client,
+                                                       django_capture_on_commit_callbacks):
+    from permits.tasks import permits_close_task
+    from requests_app.services import request_close
+
+    with django_capture_on_commit_callbacks(execute=True):
+        request_close(actor=consented["requester"], request_id=permit.request_id,
+                      reason="The study is finished.")
+
+    permit.refresh_from_db()
+    assert (permit.status, permit.status_reason) == ("closed", "the request was closed")
+    assert [(e["jti"], e["reason"]) for e in listed(client)] == [(str(permit.jti), "closed")]
+    assert AuditEvent.objects.filter(action="permit.close").count() == 1
+    assert not AccessBar.objects.exists()  # closing is not a sanction
+    assert permits_close_task(permit.request_id) == 0  # safe to run twice
