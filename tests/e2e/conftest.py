@@ -22,6 +22,9 @@ ARTIFACTS = ROOT / "test-artifacts"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 PASSWORD = "demo-lifes-2026"
 
+# In CI the browser tests must run: a missing browser is a failure there, not a skip.
+if os.environ.get("CI") and not Path(CHROMIUM).exists():
+    raise RuntimeError(f"CI: no Chromium at {CHROMIUM}; `make test` installs Debian's chromium")
 playwright_sync = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
