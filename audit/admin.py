@@ -3,8 +3,26 @@ from django.contrib import admin
 from audit.models import AuditCheckpoint, AuditEvent
 
 
+class ReadOnlyAdminMixin:
+    """For rows that only services write (workflow objects, consent history, the log itself):
+    the admin shows them and never writes around the audit chain."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     """Read-only: the log is changed by services only, and never edited."""
 
     list_display = ("seq", "occurred_at", "actor_type", "actor_label", "action", "object_type",
@@ -17,18 +35,10 @@ class AuditEventAdmin(admin.ModelAdmin):
     def short_hash(self, obj: AuditEvent) -> str:
         return obj.hash[:16]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditCheckpoint)
-class AuditCheckpointAdmin(admin.ModelAdmin):
+class AuditCheckpointAdmin(ReadOnlyModelAdmin):
     """Read-only: checkpoints are signed by the beat task and published, never edited."""
 
     list_display = ("seq", "created_at", "kid", "short_hash")
@@ -38,14 +48,6 @@ class AuditCheckpointAdmin(admin.ModelAdmin):
     def short_hash(self, obj: AuditCheckpoint) -> str:
         return obj.hash[:16]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AuditedModelAdmin(admin.ModelAdmin):

@@ -2,21 +2,11 @@
 
 from django.contrib import admin
 
+from audit.admin import ReadOnlyAdminMixin, ReadOnlyModelAdmin
 from consent.models import ConsentProvision, ConsentRecord, DatasetConsentState, Participant
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ProvisionInline(admin.TabularInline):
+class ProvisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ConsentProvision
     fields = ("decision", "code", "disease", "period_start", "period_end", "is_non_commercial",
               "is_not_for_profit")
@@ -24,15 +14,9 @@ class ProvisionInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Participant)
-class ParticipantAdmin(ReadOnlyAdmin):
+class ParticipantAdmin(ReadOnlyModelAdmin):
     list_display = ("pseudonym", "dataset", "opted_out_at", "created_at")
     list_filter = ("dataset",)
     search_fields = ("pseudonym",)
@@ -40,7 +24,7 @@ class ParticipantAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyAdmin):
+class ConsentRecordAdmin(ReadOnlyModelAdmin):
     list_display = ("participant", "dataset", "status", "source", "recorded_at", "is_current")
     list_filter = ("status", "source", "is_current", "dataset")
     search_fields = ("participant__pseudonym", "source_id")
@@ -49,5 +33,5 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DatasetConsentState)
-class DatasetConsentStateAdmin(ReadOnlyAdmin):
+class DatasetConsentStateAdmin(ReadOnlyModelAdmin):
     list_display = ("dataset", "version", "changed_at")

@@ -3,43 +3,27 @@ permit page), so the admin never writes around the audit log."""
 
 from django.contrib import admin
 
+from audit.admin import ReadOnlyAdminMixin, ReadOnlyModelAdmin
 from permits.models import ExecutionReceipt, Permit, PermitAlgorithm, PermitDataset, SigningKey
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class PermitDatasetInline(admin.TabularInline):
+class PermitDatasetInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PermitDataset
     extra = 0
     can_delete = False
     readonly_fields = ["dataset", "node_identifier", "cohort_version", "cohort_digest",
                        "cohort_count", "owner_conditions"]
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-
-class PermitAlgorithmInline(admin.TabularInline):
+class PermitAlgorithmInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PermitAlgorithm
     extra = 0
     can_delete = False
     readonly_fields = ["algorithm", "name", "version", "digest"]
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Permit)
-class PermitAdmin(ReadOnlyAdmin):
+class PermitAdmin(ReadOnlyModelAdmin):
     list_display = ["number", "status", "holder_organisation", "valid_from", "valid_until"]
     list_filter = ["status"]
     search_fields = ["number", "jti", "request__reference", "holder_organisation__name"]
@@ -47,12 +31,12 @@ class PermitAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ExecutionReceipt)
-class ExecutionReceiptAdmin(ReadOnlyAdmin):
+class ExecutionReceiptAdmin(ReadOnlyModelAdmin):
     list_display = ["permit", "node", "dataset_identifier", "status", "reason", "received_at"]
     list_filter = ["status", "node"]
     search_fields = ["jti", "permit__number"]
 
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(ReadOnlyAdmin):
+class SigningKeyAdmin(ReadOnlyModelAdmin):
     list_display = ["kid", "status", "created_at", "retired_at", "not_after"]

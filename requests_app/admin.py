@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.models import Group
 
-from audit.admin import AuditedModelAdmin
+from audit.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from requests_app.models import (
     AccessRequest,
     BoardMembership,
@@ -37,21 +37,8 @@ class DatasetReviewStageAdmin(AuditedModelAdmin):
     list_display = ("dataset", "board", "order")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Workflow objects change only through their services (pages and API), never here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AccessRequest)
-class AccessRequestAdmin(ReadOnlyAdmin):
+class AccessRequestAdmin(ReadOnlyModelAdmin):
     list_display = ("reference", "title", "state", "round", "requester", "updated_at")
     list_filter = ("state",)
     search_fields = ("reference", "title", "requester__email")
@@ -61,16 +48,16 @@ class AccessRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReviewStage)
-class ReviewStageAdmin(ReadOnlyAdmin):
+class ReviewStageAdmin(ReadOnlyModelAdmin):
     list_display = ("request", "board", "round", "order", "state", "deadline")
     list_filter = ("state", "board")
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ReadOnlyAdmin):
+class SubmissionAdmin(ReadOnlyModelAdmin):
     list_display = ("request", "round", "submitted_at", "digest")
 
 
 @admin.register(Vote)
-class VoteAdmin(ReadOnlyAdmin):
+class VoteAdmin(ReadOnlyModelAdmin):
     list_display = ("stage", "voter", "choice", "cast_at")
