@@ -28,8 +28,16 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     add_form = LifesUserCreationForm
     form = LifesUserChangeForm
-    audit_fields = ("email", "full_name", "orcid", "is_active", "is_staff", "is_superuser",
-                    "is_auditor", "is_machine")
+    audit_fields = (
+        "email",
+        "full_name",
+        "orcid",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "is_auditor",
+        "is_machine",
+    )
     list_display = ("email", "full_name", "is_staff", "is_auditor", "is_machine", "is_active")
     list_filter = ("is_staff", "is_auditor", "is_machine", "is_active")
     search_fields = ("email", "full_name", "orcid")
@@ -38,13 +46,24 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("full_name", "orcid")}),
-        ("Roles", {"fields": ("is_active", "is_staff", "is_superuser", "is_auditor", "is_machine",
-                              "groups", "user_permissions")}),
+        (
+            "Roles",
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "is_auditor",
+                    "is_machine",
+                    "groups",
+                    "user_permissions",
+                )
+            },
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("email", "full_name", "password1", "password2")}),
+        (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
 
 
@@ -67,8 +86,15 @@ class MembershipAdmin(AuditedModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are issued and revoked through the services (profile page or API), not here."""
 
-    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "expires_at",
-                    "revoked_at")
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     readonly_fields = [f.name for f in ApiToken._meta.fields]
     search_fields = ("user__email", "name", "prefix")
 

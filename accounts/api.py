@@ -25,9 +25,14 @@ class MeApi(APIView):
     def get(self, request: Request) -> Response:
         user = request.user
         organisation = primary_organisation(user)
-        data = {"id": user.pk, "email": user.email, "full_name": user.full_name,
-                "orcid": user.orcid, "organisation": organisation.name if organisation else None,
-                "is_auditor": user.is_auditor}
+        data = {
+            "id": user.pk,
+            "email": user.email,
+            "full_name": user.full_name,
+            "orcid": user.orcid,
+            "organisation": organisation.name if organisation else None,
+            "is_auditor": user.is_auditor,
+        }
         return Response(self.OutputSerializer(data).data)
 
 
@@ -53,8 +58,9 @@ class TokenListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(TokenOutputSerializer(tokens_of(request.user), many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer},
-                   operation_id="tokens_create")
+    @extend_schema(
+        request=InputSerializer, responses={201: CreatedSerializer}, operation_id="tokens_create"
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

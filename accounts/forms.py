@@ -9,8 +9,8 @@ from accounts.validators import normalise_orcid, validate_orcid
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
-        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True,
-                                                         "autocomplete": "email"})
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
     def clean_username(self) -> str:
@@ -20,7 +20,9 @@ class EmailAuthenticationForm(AuthenticationForm):
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     orcid = forms.CharField(
-        label=_("ORCID iD"), max_length=40, required=False,
+        label=_("ORCID iD"),
+        max_length=40,
+        required=False,
         help_text=_("Optional, e.g. 0000-0002-1825-0097."),
     )
 
@@ -33,5 +35,8 @@ class ProfileForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=100,
-                           help_text=_("What the token is for, e.g. 'analysis notebook'."))
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("What the token is for, e.g. 'analysis notebook'."),
+    )

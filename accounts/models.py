@@ -108,8 +108,9 @@ class Membership(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=16, choices=MembershipRole.choices,
-                            default=MembershipRole.MEMBER)
+    role = models.CharField(
+        max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
     is_primary = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -117,7 +118,8 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique"),
             models.UniqueConstraint(
-                fields=["user"], condition=models.Q(is_primary=True),
+                fields=["user"],
+                condition=models.Q(is_primary=True),
                 name="membership_one_primary_per_user",
             ),
         ]

@@ -20,7 +20,7 @@ def normalise_orcid(value: str) -> str:
     value = value.strip()
     for prefix in ("https://orcid.org/", "http://orcid.org/", "orcid.org/"):
         if value.lower().startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
     return value.upper()
 
 
@@ -52,7 +52,7 @@ def normalise_ror(value: str) -> str:
     value = value.strip().lower()
     for prefix in ("https://ror.org/", "http://ror.org/", "ror.org/"):
         if value.startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
     return value
 
 

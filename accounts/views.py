@@ -30,8 +30,11 @@ def profile(request: HttpRequest) -> HttpResponse:
         form = ProfileForm(request.POST)
         if form.is_valid():
             try:
-                profile_update(actor=user, full_name=form.cleaned_data["full_name"],
-                               orcid=form.cleaned_data["orcid"])
+                profile_update(
+                    actor=user,
+                    full_name=form.cleaned_data["full_name"],
+                    orcid=form.cleaned_data["orcid"],
+                )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
@@ -40,13 +43,17 @@ def profile(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:profile")
     else:
         form = ProfileForm(initial={"full_name": user.full_name, "orcid": user.orcid})
-    return render(request, "accounts/profile.html", {
-        "form": form,
-        "organisation": primary_organisation(user),
-        "memberships": user.memberships.select_related("organisation"),
-        "tokens": tokens_of(user),
-        "token_form": TokenForm(),
-    })
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "organisation": primary_organisation(user),
+            "memberships": user.memberships.select_related("organisation"),
+            "tokens": tokens_of(user),
+            "token_form": TokenForm(),
+        },
+    )
 
 
 @login_required
@@ -56,8 +63,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the token a name of at most 100 characters."))
         return redirect("accounts:profile")
-    issued = api_token_create(actor=request.user, user=request.user,
-                              name=form.cleaned_data["name"])
+    issued = api_token_create(actor=request.user, user=request.user, name=form.cleaned_data["name"])
     return render(request, "accounts/token_created.html", {"issued": issued})
 
 

@@ -25,8 +25,16 @@ class ReadOnlyModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class AuditEventAdmin(ReadOnlyModelAdmin):
     """Read-only: the log is changed by services only, and never edited."""
 
-    list_display = ("seq", "occurred_at", "actor_type", "actor_label", "action", "object_type",
-                    "object_id", "short_hash")
+    list_display = (
+        "seq",
+        "occurred_at",
+        "actor_type",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "short_hash",
+    )
     list_filter = ("actor_type", "action", "object_type")
     search_fields = ("action", "actor_label", "object_id", "hash")
     ordering = ("-seq",)
@@ -34,7 +42,6 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
     @admin.display(description="hash")
     def short_hash(self, obj: AuditEvent) -> str:
         return obj.hash[:16]
-
 
 
 @admin.register(AuditCheckpoint)
@@ -47,7 +54,6 @@ class AuditCheckpointAdmin(ReadOnlyModelAdmin):
     @admin.display(description="hash")
     def short_hash(self, obj: AuditCheckpoint) -> str:
         return obj.hash[:16]
-
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -91,8 +97,12 @@ class AuditedModelAdmin(admin.ModelAdmin):
         from audit.services import audit_record
 
         with transaction.atomic():
-            audit_record(actor=request.user, action="admin.delete", target=obj,
-                         payload={"values": self._snapshot(obj)})
+            audit_record(
+                actor=request.user,
+                action="admin.delete",
+                target=obj,
+                payload={"values": self._snapshot(obj)},
+            )
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

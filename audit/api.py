@@ -24,7 +24,7 @@ class CheckpointOutputSerializer(serializers.Serializer):
     kid = serializers.CharField()
     token = serializers.CharField(
         help_text="Compact JWS (typ lifes-checkpoint+jwt) over {seq, hash, iat, iss}, "
-                  "verifiable with /.well-known/jwks.json."
+        "verifiable with /.well-known/jwks.json."
     )
 
 
@@ -61,21 +61,26 @@ class AuditHeadApi(APIView):
 class EventFilterSerializer(serializers.Serializer):
     occurred_from = serializers.DateTimeField(required=False)
     occurred_to = serializers.DateTimeField(required=False)
-    actor = serializers.CharField(required=False, max_length=255,
-                                  help_text="Part of the actor's label, or their id.")
+    actor = serializers.CharField(
+        required=False, max_length=255, help_text="Part of the actor's label, or their id."
+    )
     actor_type = serializers.ChoiceField(choices=ActorType.choices, required=False)
-    action = serializers.CharField(required=False, max_length=64,
-                                   help_text="A prefix: `permit.` finds every permit action.")
-    object_type = serializers.RegexField(r"^[A-Za-z0-9_]+\.[A-Za-z0-9_]+$", required=False,
-                                         max_length=64, help_text="app.model")
+    action = serializers.CharField(
+        required=False, max_length=64, help_text="A prefix: `permit.` finds every permit action."
+    )
+    object_type = serializers.RegexField(
+        r"^[A-Za-z0-9_]+\.[A-Za-z0-9_]+$", required=False, max_length=64, help_text="app.model"
+    )
     object_id = serializers.CharField(required=False, max_length=64)
     seq_from = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
     seq_to = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
 
     def validate(self, attrs):
         errors = {}
-        if attrs.get("occurred_from") and attrs.get("occurred_to") and (
-            attrs["occurred_from"] > attrs["occurred_to"]
+        if (
+            attrs.get("occurred_from")
+            and attrs.get("occurred_to")
+            and (attrs["occurred_from"] > attrs["occurred_to"])
         ):
             errors["occurred_to"] = ["The end comes before the start."]
         if attrs.get("seq_from") and attrs.get("seq_to") and attrs["seq_from"] > attrs["seq_to"]:
@@ -112,8 +117,11 @@ class AuditEventListApi(APIView):
         prev_hash = serializers.CharField()
         hash = serializers.CharField()
 
-    @extend_schema(parameters=[InputSerializer], responses=OutputSerializer(many=True),
-                   operation_id="audit_events_list")
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=OutputSerializer(many=True),
+        operation_id="audit_events_list",
+    )
     def get(self, request: Request) -> Response:
         events = event_search(user=request.user, **_filters(request, self.InputSerializer))
         return paginate(request, self, events, self.OutputSerializer)
@@ -139,14 +147,17 @@ class AuditEventCsvApi(APIView):
         pass
 
     @extend_schema(
-        parameters=[InputSerializer], operation_id="audit_events_csv",
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR,
-                                                      description="CSV with a header row")},
+        parameters=[InputSerializer],
+        operation_id="audit_events_csv",
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="CSV with a header row"
+            )
+        },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         events = event_search(user=request.user, **_filters(request, self.InputSerializer))
-        response = StreamingHttpResponse(csv_lines(events),
-                                         content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_lines(events), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{csv_filename()}"'
         response["Cache-Control"] = "private, no-store"
         return response

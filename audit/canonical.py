@@ -22,9 +22,18 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(*, prev_hash: str, seq: int, occurred_at: datetime, actor_type: str,
-               actor_id: str, action: str, object_type: str, object_id: str,
-               payload: Any) -> str:
+def event_hash(
+    *,
+    prev_hash: str,
+    seq: int,
+    occurred_at: datetime,
+    actor_type: str,
+    actor_id: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    payload: Any,
+) -> str:
     body = canonical_json(
         {
             "seq": seq,

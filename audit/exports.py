@@ -16,8 +16,19 @@ from django.utils import timezone
 from audit.canonical import canonical_json, timestamp
 from audit.models import AuditEvent
 
-HEADER = ("seq", "occurred_at", "actor_type", "actor_id", "actor_label", "action",
-          "object_type", "object_id", "payload", "prev_hash", "hash")
+HEADER = (
+    "seq",
+    "occurred_at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -39,8 +50,17 @@ def csv_lines(events: QuerySet[AuditEvent], *, chunk_size: int = 2000) -> Iterat
     writer = csv.writer(_Echo())
     yield writer.writerow(HEADER)
     rows = events.order_by("seq").values_list(
-        "seq", "occurred_at", "actor_type", "actor_id", "actor_label", "action", "object_type",
-        "object_id", "payload", "prev_hash", "hash",
+        "seq",
+        "occurred_at",
+        "actor_type",
+        "actor_id",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "payload",
+        "prev_hash",
+        "hash",
     )
     last_seq = 0
     while True:
@@ -48,11 +68,34 @@ def csv_lines(events: QuerySet[AuditEvent], *, chunk_size: int = 2000) -> Iterat
         if not chunk:
             return
         yield "".join(
-            writer.writerow((seq, timestamp(occurred_at), actor_type, actor_id, _label(label),
-                             action, object_type, object_id, canonical_json(payload),
-                             prev_hash, digest))
-            for (seq, occurred_at, actor_type, actor_id, label, action, object_type, object_id,
-                 payload, prev_hash, digest) in chunk
+            writer.writerow(
+                (
+                    seq,
+                    timestamp(occurred_at),
+                    actor_type,
+                    actor_id,
+                    _label(label),
+                    action,
+                    object_type,
+                    object_id,
+                    canonical_json(payload),
+                    prev_hash,
+                    digest,
+                )
+            )
+            for (
+                seq,
+                occurred_at,
+                actor_type,
+                actor_id,
+                label,
+                action,
+                object_type,
+                object_id,
+                payload,
+                prev_hash,
+                digest,
+            ) in chunk
         )
         last_seq = chunk[-1][0]
 

@@ -20,7 +20,9 @@ from lifes.errors import NotAllowed
 def can_read_log(user: Any) -> bool:
     """The one decision on who reads the audit log: auditors, staff and superusers."""
     return bool(
-        user is not None and user.is_authenticated and user.is_active
+        user is not None
+        and user.is_authenticated
+        and user.is_active
         and (getattr(user, "is_auditor", False) or user.is_staff or user.is_superuser)
     )
 
@@ -31,11 +33,19 @@ def events_for_object(target: Any) -> QuerySet[AuditEvent]:
     ).order_by("seq")
 
 
-def event_search(*, user: Any, occurred_from: datetime | None = None,
-                 occurred_to: datetime | None = None, actor: str = "", actor_type: str = "",
-                 action: str = "", object_type: str = "", object_id: str = "",
-                 seq_from: int | None = None, seq_to: int | None = None
-                 ) -> QuerySet[AuditEvent]:
+def event_search(
+    *,
+    user: Any,
+    occurred_from: datetime | None = None,
+    occurred_to: datetime | None = None,
+    actor: str = "",
+    actor_type: str = "",
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    seq_from: int | None = None,
+    seq_to: int | None = None,
+) -> QuerySet[AuditEvent]:
     """The events ``user`` may read that match every filter given, newest first.
 
     ``actor`` matches the actor's label (part of it) or id; ``action`` matches a prefix

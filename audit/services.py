@@ -79,8 +79,9 @@ def chain_lock() -> ChainHead:
     return _lock_head()
 
 
-def audit_record(*, actor: Any, action: str, target: Any = None,
-                 payload: dict[str, Any] | None = None) -> AuditEvent:
+def audit_record(
+    *, actor: Any, action: str, target: Any = None, payload: dict[str, Any] | None = None
+) -> AuditEvent:
     """Append one event to the chain. Must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
@@ -91,20 +92,35 @@ def audit_record(*, actor: Any, action: str, target: Any = None,
     occurred_at = timezone.now()
     seq = head.seq + 1
     digest = event_hash(
-        prev_hash=head.hash, seq=seq, occurred_at=occurred_at, actor_type=actor_type,
-        actor_id=actor_id, action=action, object_type=object_type, object_id=object_id,
+        prev_hash=head.hash,
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
         payload=safe_payload,
     )
     event = AuditEvent.objects.create(
-        seq=seq, occurred_at=occurred_at, actor_type=actor_type, actor_id=actor_id,
-        actor_label=actor_label[:255], action=action, object_type=object_type,
-        object_id=object_id, payload=safe_payload, prev_hash=head.hash, hash=digest,
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        actor_label=actor_label[:255],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        payload=safe_payload,
+        prev_hash=head.hash,
+        hash=digest,
     )
     ChainHead.objects.filter(pk=1).update(seq=seq, hash=digest)
     return event
 
 
 # --- verification ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ChainReport:
@@ -123,8 +139,9 @@ class ChainBroken(DomainError):
     default_code = "audit_chain_broken"
 
     def __init__(self, report: ChainReport) -> None:
-        super().__init__(f"The audit chain is broken at event #{report.broken_seq}: "
-                         f"{report.reason}")
+        super().__init__(
+            f"The audit chain is broken at event #{report.broken_seq}: {report.reason}"
+        )
         self.report = report
 
 
@@ -138,8 +155,18 @@ class Mark(NamedTuple):
 
 
 Verifier = Callable[[str], dict[str, Any]]
-_EVENT_FIELDS = ("seq", "occurred_at", "actor_type", "actor_id", "action", "object_type",
-                 "object_id", "payload", "prev_hash", "hash")
+_EVENT_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_type",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 
 
 def _event_rows(*, after_seq: int, batch_size: int) -> Iterator[tuple]:
@@ -147,7 +174,8 @@ def _event_rows(*, after_seq: int, batch_size: int) -> Iterator[tuple]:
     last_seq = after_seq
     while True:
         batch = list(
-            AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq")
+            AuditEvent.objects.filter(seq__gt=last_seq)
+            .order_by("seq")
             .values_list(*_EVENT_FIELDS)[:batch_size]
         )
         if not batch:
@@ -160,7 +188,8 @@ def _stored_marks(*, after_seq: int, batch_size: int = 1000) -> Iterator[Mark]:
     last_seq = after_seq
     while True:
         batch = list(
-            AuditCheckpoint.objects.filter(seq__gt=last_seq).order_by("seq")
+            AuditCheckpoint.objects.filter(seq__gt=last_seq)
+            .order_by("seq")
             .values_list("seq", "hash", "token")[:batch_size]
         )
         if not batch:
@@ -173,8 +202,10 @@ def _stored_marks(*, after_seq: int, batch_size: int = 1000) -> Iterator[Mark]:
 def _mark_problem(mark: Mark, digest: str, verifier: Verifier | None) -> str:
     """Why the event at ``mark.seq`` (with ``digest``) contradicts the mark, or ''."""
     if mark.hash != digest:
-        return (f"event #{mark.seq} is not the event {mark.source} #{mark.seq} was signed over "
-                f"(history rewritten at or before it)")
+        return (
+            f"event #{mark.seq} is not the event {mark.source} #{mark.seq} was signed over "
+            f"(history rewritten at or before it)"
+        )
     if verifier is not None and mark.token:
         try:
             claims = verifier(mark.token)
@@ -186,13 +217,29 @@ def _mark_problem(mark: Mark, digest: str, verifier: Verifier | None) -> str:
     return ""
 
 
-def _verify(*, start_seq: int, start_prev: str, marks: Iterator[Mark], batch_size: int,
-            verifier: Verifier | None) -> ChainReport:
+def _verify(
+    *,
+    start_seq: int,
+    start_prev: str,
+    marks: Iterator[Mark],
+    batch_size: int,
+    verifier: Verifier | None,
+) -> ChainReport:
     """Recompute events from ``start_seq`` on, expecting the first to follow ``start_prev``."""
     expected_seq, expected_prev, count, checked = start_seq, start_prev, 0, 0
     mark = next(marks, None)
-    for (seq, occurred_at, actor_type, actor_id, action, object_type, object_id, payload,
-         prev_hash, digest) in _event_rows(after_seq=start_seq - 1, batch_size=batch_size):
+    for (
+        seq,
+        occurred_at,
+        actor_type,
+        actor_id,
+        action,
+        object_type,
+        object_id,
+        payload,
+        prev_hash,
+        digest,
+    ) in _event_rows(after_seq=start_seq - 1, batch_size=batch_size):
         problem = ""
         if seq != expected_seq:
             missing = "missing or reordered" if seq > expected_seq else "out of order"
@@ -200,42 +247,68 @@ def _verify(*, start_seq: int, start_prev: str, marks: Iterator[Mark], batch_siz
         elif prev_hash != expected_prev:
             problem = "prev_hash does not match the hash of the event before it"
         elif digest != event_hash(
-            prev_hash=prev_hash, seq=seq, occurred_at=occurred_at, actor_type=actor_type,
-            actor_id=actor_id, action=action, object_type=object_type, object_id=object_id,
+            prev_hash=prev_hash,
+            seq=seq,
+            occurred_at=occurred_at,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
             payload=payload,
         ):
             problem = "content does not match its hash (edited)"
         if problem:
-            return ChainReport(False, count, expected_seq - 1, expected_prev, seq, problem,
-                               checked)
+            return ChainReport(False, count, expected_seq - 1, expected_prev, seq, problem, checked)
         while mark is not None and mark.seq <= seq:
-            problem = _mark_problem(mark, digest, verifier) if mark.seq == seq else (
-                f"{mark.source} #{mark.seq} names an event before the chain starts"
+            problem = (
+                _mark_problem(mark, digest, verifier)
+                if mark.seq == seq
+                else (f"{mark.source} #{mark.seq} names an event before the chain starts")
             )
             if problem:
-                return ChainReport(False, count, expected_seq - 1, expected_prev, mark.seq,
-                                   problem, checked, mark.seq)
+                return ChainReport(
+                    False,
+                    count,
+                    expected_seq - 1,
+                    expected_prev,
+                    mark.seq,
+                    problem,
+                    checked,
+                    mark.seq,
+                )
             checked += 1
             mark = next(marks, None)
         expected_prev, expected_seq, count = digest, expected_seq + 1, count + 1
     if mark is not None:
         return ChainReport(
-            False, count, expected_seq - 1, expected_prev, expected_seq,
+            False,
+            count,
+            expected_seq - 1,
+            expected_prev,
+            expected_seq,
             f"the chain ends at #{expected_seq - 1} but {mark.source} #{mark.seq} was published "
-            f"(events removed or the head cut back)", checked, mark.seq,
+            f"(events removed or the head cut back)",
+            checked,
+            mark.seq,
         )
     return ChainReport(True, count, expected_seq - 1, expected_prev, checkpoints=checked)
 
 
-def chain_verify(*, batch_size: int = 10000, verifier: Verifier | None = None,
-                 published: Iterable[tuple[int, str]] = ()) -> ChainReport:
+def chain_verify(
+    *,
+    batch_size: int = 10000,
+    verifier: Verifier | None = None,
+    published: Iterable[tuple[int, str]] = (),
+) -> ChainReport:
     """Recompute every hash in order; check the chain passes through every stored checkpoint
     (and every ``published`` ``(seq, hash)`` an outsider kept); name the first thing that does
     not fit. With a ``verifier`` the checkpoints' signatures are checked too."""
     outside = sorted(Mark(seq, digest, "published checkpoint") for seq, digest in published)
     marks = heapq.merge(_stored_marks(after_seq=0), outside, key=lambda mark: mark.seq)
-    return _verify(start_seq=1, start_prev=GENESIS_HASH, marks=marks, batch_size=batch_size,
-                   verifier=verifier)
+    return _verify(
+        start_seq=1, start_prev=GENESIS_HASH, marks=marks, batch_size=batch_size, verifier=verifier
+    )
 
 
 def _verify_since(checkpoint: AuditCheckpoint, *, batch_size: int = 10000) -> ChainReport:
@@ -243,21 +316,36 @@ def _verify_since(checkpoint: AuditCheckpoint, *, batch_size: int = 10000) -> Ch
     digest = AuditEvent.objects.filter(seq=checkpoint.seq).values_list("hash", flat=True).first()
     if digest is None:
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first() or (
-            0, GENESIS_HASH)
+            0,
+            GENESIS_HASH,
+        )
         return ChainReport(
-            False, 0, last[0], last[1], last[0] + 1,
+            False,
+            0,
+            last[0],
+            last[1],
+            last[0] + 1,
             f"the chain ends at #{last[0]} but checkpoint #{checkpoint.seq} was published "
-            "(events removed or the head cut back)", 0, checkpoint.seq,
+            "(events removed or the head cut back)",
+            0,
+            checkpoint.seq,
         )
     problem = _mark_problem(Mark(checkpoint.seq, checkpoint.hash), digest, None)
     if problem:
-        return ChainReport(False, 0, checkpoint.seq - 1, "", checkpoint.seq, problem, 0,
-                           checkpoint.seq)
-    return _verify(start_seq=checkpoint.seq + 1, start_prev=checkpoint.hash, marks=iter(()),
-                   batch_size=batch_size, verifier=None)
+        return ChainReport(
+            False, 0, checkpoint.seq - 1, "", checkpoint.seq, problem, 0, checkpoint.seq
+        )
+    return _verify(
+        start_seq=checkpoint.seq + 1,
+        start_prev=checkpoint.hash,
+        marks=iter(()),
+        batch_size=batch_size,
+        verifier=None,
+    )
 
 
 # --- checkpoints -------------------------------------------------------------------------------
+
 
 def checkpoint_create(*, signer: Callable[[dict[str, Any]], str]) -> AuditCheckpoint | None:
     """Sign and store the current head, once it is verified to extend the last checkpoint.
@@ -275,12 +363,18 @@ def checkpoint_create(*, signer: Callable[[dict[str, Any]], str]) -> AuditCheckp
     if latest is not None and report.head_seq == latest.seq:
         return latest
     created_at = timezone.now()
-    token = signer({"seq": report.head_seq, "hash": report.head_hash,
-                    "iat": int(created_at.timestamp())})
+    token = signer(
+        {"seq": report.head_seq, "hash": report.head_hash, "iat": int(created_at.timestamp())}
+    )
     kid = str(jwt.get_unverified_header(token).get("kid", ""))
     try:
         with transaction.atomic():
-            return AuditCheckpoint.objects.create(seq=report.head_seq, hash=report.head_hash,
-                                                  created_at=created_at, kid=kid, token=token)
+            return AuditCheckpoint.objects.create(
+                seq=report.head_seq,
+                hash=report.head_hash,
+                created_at=created_at,
+                kid=kid,
+                token=token,
+            )
     except IntegrityError:
         return AuditCheckpoint.objects.get(seq=report.head_seq)

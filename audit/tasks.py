@@ -28,9 +28,14 @@ def audit_verify_task() -> dict[str, object]:
         audit_record(
             actor=None,
             action="audit.chain_verified" if report.is_intact else "audit.chain_broken",
-            payload={"count": report.count, "head_seq": report.head_seq,
-                     "head_hash": report.head_hash, "broken_seq": report.broken_seq,
-                     "checkpoints": report.checkpoints, "reason": report.reason},
+            payload={
+                "count": report.count,
+                "head_seq": report.head_seq,
+                "head_hash": report.head_hash,
+                "broken_seq": report.broken_seq,
+                "checkpoints": report.checkpoints,
+                "reason": report.reason,
+            },
         )
     if not report.is_intact:
         logger.error("Audit chain broken at event #%s: %s", report.broken_seq, report.reason)
@@ -47,9 +52,7 @@ def audit_checkpoint_task() -> dict[str, object]:
         checkpoint = checkpoint_create(signer=signer)
     except ChainBroken as exc:
         logger.error("Not signing a checkpoint: %s", exc.message)
-        return {"intact": False, "broken_seq": exc.report.broken_seq,
-                "reason": exc.report.reason}
+        return {"intact": False, "broken_seq": exc.report.broken_seq, "reason": exc.report.reason}
     if checkpoint is None:
         return {"intact": True, "seq": 0}
-    return {"intact": True, "seq": checkpoint.seq, "hash": checkpoint.hash,
-            "kid": checkpoint.kid}
+    return {"intact": True, "seq": checkpoint.seq, "hash": checkpoint.hash, "kid": checkpoint.kid}

@@ -27,13 +27,22 @@ def _filter_form(request: HttpRequest) -> AuditFilterForm:
     return AuditFilterForm(query or None)
 
 
-def _render(request: HttpRequest, form: AuditFilterForm, *, page=None, rows=(),
-            status: int = 200) -> HttpResponse:
+def _render(
+    request: HttpRequest, form: AuditFilterForm, *, page=None, rows=(), status: int = 200
+) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/explorer.html", {
-        "form": form, "page": page, "rows": rows, "query_string": query.urlencode(),
-    }, status=status)
+    return render(
+        request,
+        "audit/explorer.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query_string": query.urlencode(),
+        },
+        status=status,
+    )
 
 
 @require_safe
@@ -45,8 +54,11 @@ def explorer(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     links = object_urls(page.object_list)
     rows = [
-        (event, links.get((event.object_type, event.object_id)),
-         json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False))
+        (
+            event,
+            links.get((event.object_type, event.object_id)),
+            json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False),
+        )
         for event in page
     ]
     return _render(request, form, page=page, rows=rows)

@@ -39,8 +39,19 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = "lifes_bench_audit"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 WRITERS = 8
-COLUMNS = ("seq", "occurred_at", "actor_type", "actor_id", "actor_label", "action",
-           "object_type", "object_id", "payload", "prev_hash", "hash")
+COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 
 
 def recreate_database() -> None:
@@ -67,6 +78,7 @@ def setup_django() -> None:
 
 
 # --- (a) appends -------------------------------------------------------------------------------
+
 
 def run_writers(work, per_writer: int) -> float:
     """``work(writer, i)`` in 8 threads at once; returns the wall time of the slowest."""
@@ -115,8 +127,7 @@ def bench_appends(per_writer: int) -> tuple[float, float]:
             cursor.execute(
                 f"INSERT INTO bench_plain ({', '.join(COLUMNS)}) "
                 "VALUES (%s, now(), 'system', '', %s, 'bench.append', '', '', %s, %s, %s)",
-                [seq, label, f'{{"writer": {number}, "i": {i}}}', f"{seq - 1:064x}",
-                 f"{seq:064x}"],
+                [seq, label, f'{{"writer": {number}, "i": {i}}}', f"{seq - 1:064x}", f"{seq:064x}"],
             )
 
     def audited(number: int, i: int) -> None:
@@ -139,6 +150,7 @@ def bench_appends(per_writer: int) -> tuple[float, float]:
 
 # --- (b) a million events ----------------------------------------------------------------------
 
+
 def load_chain(upto: int) -> None:
     """Extend the chain to ``upto`` valid events: hashes computed here, rows COPYed in."""
     from django.db import connection
@@ -148,27 +160,57 @@ def load_chain(upto: int) -> None:
 
     last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash", "occurred_at").first()
     head, prev, moment = last or (0, GENESIS_HASH, datetime(2026, 1, 1, tzinfo=UTC))
-    actions = ("request.created", "request.submitted", "vote.cast", "permit.issued",
-               "receipt.recorded", "consent.withdrawn")
+    actions = (
+        "request.created",
+        "request.submitted",
+        "vote.cast",
+        "permit.issued",
+        "receipt.recorded",
+        "consent.withdrawn",
+    )
     step = timedelta(milliseconds=7)
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor, cursor.copy(
-        f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN"
-    ) as copy:
+    with (
+        connection.connection.cursor() as cursor,
+        cursor.copy(f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+    ):
         for seq in range(head + 1, upto + 1):
             moment += step
             action = actions[seq % len(actions)]
             actor_id = str(seq % 97)
             object_id = str(seq % 5003)
-            payload = {"n": seq, "request": f"R-2026-{seq % 5003:05d}",
-                       "reason": "bench", "datasets": [seq % 11, seq % 13]}
-            digest = event_hash(prev_hash=prev, seq=seq, occurred_at=moment, actor_type="user",
-                                actor_id=actor_id, action=action,
-                                object_type="requests_app.accessrequest", object_id=object_id,
-                                payload=payload)
-            copy.write_row((seq, moment, "user", actor_id, f"user{actor_id}@bench.test",
-                            action, "requests_app.accessrequest", object_id,
-                            _json(payload), prev, digest))
+            payload = {
+                "n": seq,
+                "request": f"R-2026-{seq % 5003:05d}",
+                "reason": "bench",
+                "datasets": [seq % 11, seq % 13],
+            }
+            digest = event_hash(
+                prev_hash=prev,
+                seq=seq,
+                occurred_at=moment,
+                actor_type="user",
+                actor_id=actor_id,
+                action=action,
+                object_type="requests_app.accessrequest",
+                object_id=object_id,
+                payload=payload,
+            )
+            copy.write_row(
+                (
+                    seq,
+                    moment,
+                    "user",
+                    actor_id,
+                    f"user{actor_id}@bench.test",
+                    action,
+                    "requests_app.accessrequest",
+                    object_id,
+                    _json(payload),
+                    prev,
+                    digest,
+                )
+            )
             prev = digest
     ChainHead.objects.update_or_create(pk=1, defaults={"seq": upto, "hash": prev})
     # As a long-lived table would be: hint bits set and statistics current, so neither the
@@ -188,13 +230,18 @@ def verify_in_child() -> tuple[float, int, str]:
 
     ``os.wait4`` gives this child's own resource usage, so its peak is not mixed with others.
     """
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings",
-               DATABASE_URL=f"{SERVER}/{BENCH_DB}")
+    env = dict(
+        os.environ, DJANGO_SETTINGS_MODULE="tests.settings", DATABASE_URL=f"{SERVER}/{BENCH_DB}"
+    )
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         child = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-            [sys.executable, "manage.py", "audit_verify"], cwd=ROOT, env=env, stdout=out,
-            stderr=err, text=True,
+            [sys.executable, "manage.py", "audit_verify"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=err,
+            text=True,
         )
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - started
@@ -210,13 +257,26 @@ def plain_read(batch_size: int = 10000) -> tuple[float, int]:
     """The baseline: the same keyset batches of the same tuples, no hashing."""
     from audit.models import AuditEvent
 
-    fields = ("seq", "occurred_at", "actor_type", "actor_id", "action", "object_type",
-              "object_id", "payload", "prev_hash", "hash")
+    fields = (
+        "seq",
+        "occurred_at",
+        "actor_type",
+        "actor_id",
+        "action",
+        "object_type",
+        "object_id",
+        "payload",
+        "prev_hash",
+        "hash",
+    )
     started = time.perf_counter()
     last, count = 0, 0
     while True:
-        batch = list(AuditEvent.objects.filter(seq__gt=last).order_by("seq")
-                     .values_list(*fields)[:batch_size])
+        batch = list(
+            AuditEvent.objects.filter(seq__gt=last)
+            .order_by("seq")
+            .values_list(*fields)[:batch_size]
+        )
         if not batch:
             break
         count += len(batch)
@@ -239,8 +299,10 @@ def main() -> None:
     try:
         setup_django()
         audit_rate, plain_rate = bench_appends(args.appends)
-        print(f"audit appends ({WRITERS} writers): {audit_rate:,.0f}/s  "
-              f"plain inserts: {plain_rate:,.0f}/s  ratio {plain_rate / audit_rate:.1f}x")
+        print(
+            f"audit appends ({WRITERS} writers): {audit_rate:,.0f}/s  "
+            f"plain inserts: {plain_rate:,.0f}/s  ratio {plain_rate / audit_rate:.1f}x"
+        )
 
         started = time.perf_counter()
         load_chain(small)
@@ -253,12 +315,16 @@ def main() -> None:
             raise SystemExit(f"read {count} events, expected {args.events}")
         mib = 1024 * 1024
         print(f"(loaded {args.events:,} chained events in {load_time:.0f} s; {summary[:40]}…)")
-        print(f"audit_verify {args.events:,} events: {big_time:.1f} s "
-              f"({args.events / big_time:,.0f} events/s)  plain keyset read: {read_time:.1f} s  "
-              f"ratio {big_time / read_time:.1f}x")
-        print(f"audit_verify peak memory: {args.events:,} events {big_rss / mib:.0f} MiB  "
-              f"{small:,} events {small_rss / mib:.0f} MiB  ratio {big_rss / small_rss:.2f}x "
-              f"(time ratio {big_time / small_time:.1f}x)")
+        print(
+            f"audit_verify {args.events:,} events: {big_time:.1f} s "
+            f"({args.events / big_time:,.0f} events/s)  plain keyset read: {read_time:.1f} s  "
+            f"ratio {big_time / read_time:.1f}x"
+        )
+        print(
+            f"audit_verify peak memory: {args.events:,} events {big_rss / mib:.0f} MiB  "
+            f"{small:,} events {small_rss / mib:.0f} MiB  ratio {big_rss / small_rss:.2f}x "
+            f"(time ratio {big_time / small_time:.1f}x)"
+        )
     finally:
         from django.db import connections
 

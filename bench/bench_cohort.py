@@ -46,8 +46,9 @@ CANCER, COLORECTAL = "MONDO:0004992", "MONDO:0005575"
 
 
 def admin(sql: str) -> None:
-    with psycopg.connect(ADMIN_URL.replace("postgres://", "postgresql://"),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
         conn.execute(sql)
 
 
@@ -67,20 +68,28 @@ TABLES = ("consent_participant", "consent_consentrecord", "consent_consentprovis
 def _drop_indexes(cursor) -> list[str]:
     """Drop the consent tables' secondary indexes and unique constraints; return the SQL that
     recreates exactly them (primary keys, FKs and checks stay)."""
-    cursor.execute("""
+    cursor.execute(
+        """
         SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
         FROM pg_constraint WHERE contype = 'u' AND conrelid::regclass::text = ANY(%s)
-    """, [list(TABLES)])
+    """,
+        [list(TABLES)],
+    )
     constraints = cursor.fetchall()
-    cursor.execute("""
+    cursor.execute(
+        """
         SELECT i.indexname, i.indexdef FROM pg_indexes i
         WHERE i.tablename = ANY(%s) AND i.indexname NOT IN (
             SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))
-    """, [list(TABLES)])
+    """,
+        [list(TABLES)],
+    )
     indexes = cursor.fetchall()
     rebuild = [definition for _, definition in indexes]
-    rebuild += [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
-                for table, name, definition in constraints]
+    rebuild += [
+        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+        for table, name, definition in constraints
+    ]
     for table, name, _ in constraints:
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, _ in indexes:
@@ -100,10 +109,13 @@ def load(dataset_id: int, participants: int) -> None:
         cursor.execute("SET session_replication_role = replica")
         cursor.execute("SET maintenance_work_mem = '256MB'")
         raw = cursor.connection  # psycopg 3
-        with raw.cursor() as copy_cursor, copy_cursor.copy(
-            "COPY consent_participant (dataset_id, pseudonym, opted_out_at, created_at) "
-            "FROM STDIN"
-        ) as copy:
+        with (
+            raw.cursor() as copy_cursor,
+            copy_cursor.copy(
+                "COPY consent_participant (dataset_id, pseudonym, opted_out_at, created_at) "
+                "FROM STDIN"
+            ) as copy,
+        ):
             chunk = io.StringIO()
             for i in range(1, participants + 1):
                 opted = "2026-01-01 00:00:00+00" if i % 100 == 37 else "\\N"
@@ -114,7 +126,8 @@ def load(dataset_id: int, participants: int) -> None:
             copy.write(chunk.getvalue())
         print(f"  COPY {participants:,} participants: {time.perf_counter() - started:.1f} s")
         step = time.perf_counter()
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO consent_consentrecord (participant_id, dataset_id, status, decision,
                 period_start, period_end, policy_uri, policy_version, date_signed, source,
                 source_id, content_digest, modifiers, note, recorded_at, recorded_by_id,
@@ -129,8 +142,11 @@ def load(dataset_id: int, participants: int) -> None:
                    CASE WHEN p.id %% 200 = 7 THEN timestamptz '2025-06-01' END,
                    p.id %% 200 <> 7
             FROM consent_participant p WHERE p.dataset_id = %s
-        """, [dataset_id])
-        cursor.execute("""
+        """,
+            [dataset_id],
+        )
+        cursor.execute(
+            """
             INSERT INTO consent_consentrecord (participant_id, dataset_id, status, decision,
                 policy_uri, policy_version, source, source_id, content_digest, modifiers, note,
                 recorded_at, is_current)
@@ -138,8 +154,11 @@ def load(dataset_id: int, participants: int) -> None:
                    md5(p.pseudonym || 'w') || md5(p.pseudonym || 'w'), '[]', 'bench',
                    timestamptz '2025-06-01', true
             FROM consent_participant p WHERE p.dataset_id = %s AND p.id %% 200 = 7
-        """, [dataset_id])
-        cursor.execute("""
+        """,
+            [dataset_id],
+        )
+        cursor.execute(
+            """
             INSERT INTO consent_consentprovision (consent_id, dataset_id, decision, code,
                 disease, period_start, period_end, is_non_commercial, is_not_for_profit)
             SELECT c.id, c.dataset_id, 'permit',
@@ -151,8 +170,11 @@ def load(dataset_id: int, participants: int) -> None:
                         (ARRAY[%s, %s, %s, %s])[1 + (c.id / 10) %% 4] ELSE '' END,
                    c.period_start, c.period_end, c.id %% 5 = 0, false
             FROM consent_consentrecord c WHERE c.dataset_id = %s AND c.source = 'csv'
-        """, [DIABETES, T2D, CANCER, COLORECTAL, dataset_id])
-        cursor.execute("""
+        """,
+            [DIABETES, T2D, CANCER, COLORECTAL, dataset_id],
+        )
+        cursor.execute(
+            """
             INSERT INTO consent_consentprovision (consent_id, dataset_id, decision, code,
                 disease, period_start, period_end, is_non_commercial, is_not_for_profit)
             SELECT c.id, c.dataset_id, 'deny', 'DUO:0000031', '', c.period_start, c.period_end,
@@ -164,17 +186,23 @@ def load(dataset_id: int, participants: int) -> None:
                    c.period_end, false, false
             FROM consent_consentrecord c
             WHERE c.dataset_id = %s AND c.source = 'csv' AND c.id %% 13 = 0
-        """, [dataset_id, T1D, dataset_id])
-        cursor.execute("INSERT INTO consent_datasetconsentstate (dataset_id, version, changed_at)"
-                       " VALUES (%s, 1, now())", [dataset_id])
+        """,
+            [dataset_id, T1D, dataset_id],
+        )
+        cursor.execute(
+            "INSERT INTO consent_datasetconsentstate (dataset_id, version, changed_at)"
+            " VALUES (%s, 1, now())",
+            [dataset_id],
+        )
         cursor.execute("SET session_replication_role = origin")
-        print(f"  consents and provisions (INSERT ... SELECT): "
-              f"{time.perf_counter() - step:.1f} s")
+        print(f"  consents and provisions (INSERT ... SELECT): {time.perf_counter() - step:.1f} s")
         step = time.perf_counter()
         for statement in rebuild:
             cursor.execute(statement)
-        print(f"  {len(rebuild)} indexes and unique constraints rebuilt: "
-              f"{time.perf_counter() - step:.1f} s")
+        print(
+            f"  {len(rebuild)} indexes and unique constraints rebuilt: "
+            f"{time.perf_counter() - step:.1f} s"
+        )
         cursor.execute("SELECT count(*) FROM consent_consentrecord")
         consents = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM consent_consentprovision")
@@ -182,10 +210,10 @@ def load(dataset_id: int, participants: int) -> None:
     print(f"  {consents:,} consents, {provisions:,} provisions")
     step = time.perf_counter()
     connection.close()
-    with psycopg.connect(BENCH_URL.replace("postgres://", "postgresql://"),
-                         autocommit=True) as conn:
-        for table in ("consent_participant", "consent_consentrecord",
-                      "consent_consentprovision"):
+    with psycopg.connect(
+        BENCH_URL.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
+        for table in ("consent_participant", "consent_consentrecord", "consent_consentprovision"):
             conn.execute(f"VACUUM ANALYZE {table}")
     print(f"  VACUUM ANALYZE: {time.perf_counter() - step:.1f} s")
 
@@ -223,43 +251,61 @@ def main() -> int:
         from consent.matcher import Purpose
         from consent.selectors import cohort_for
 
-        organisation = organisation_create(actor=None, name="Bench Biobank", country="NL",
-                                           kind="hospital")
-        node = node_create(actor=None, identifier="bench-node", name="Bench node",
-                           organisation=organisation)
+        organisation = organisation_create(
+            actor=None, name="Bench Biobank", country="NL", kind="hospital"
+        )
+        node = node_create(
+            actor=None, identifier="bench-node", name="Bench node", organisation=organisation
+        )
         dataset = dataset_create(
-            actor=None, slug="bench-biobank", persistent_identifier="https://doi.org/10.5072/b",
-            title="Bench biobank", description="1,000,000 participants", owner=organisation,
-            node=node, contact_email="bench@example.org", duo_codes=["DUO:0000006"])
+            actor=None,
+            slug="bench-biobank",
+            persistent_identifier="https://doi.org/10.5072/b",
+            title="Bench biobank",
+            description="1,000,000 participants",
+            owner=organisation,
+            node=node,
+            contact_email="bench@example.org",
+            duo_codes=["DUO:0000006"],
+        )
         print(f"loading {args.participants:,} participants into {DB_NAME} ...")
         load(dataset.pk, args.participants)
 
         purpose = Purpose(codes=("DUO:0000006",), commercial=False, for_profit=False)
-        cohort_seconds, cohort = best(lambda: cohort_for(dataset=dataset, purpose=purpose),
-                                      args.repeat)
+        cohort_seconds, cohort = best(
+            lambda: cohort_for(dataset=dataset, purpose=purpose), args.repeat
+        )
 
         def baseline() -> int:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM consent_participant WHERE dataset_id = %s",
-                               [dataset.pk])
+                cursor.execute(
+                    "SELECT count(*) FROM consent_participant WHERE dataset_id = %s", [dataset.pk]
+                )
                 return cursor.fetchone()[0]
 
         baseline_seconds, counted = best(baseline, args.repeat)
-        ds_purpose = Purpose(codes=("DUO:0000007", "DUO:0000031"), diseases=(T2D,),
-                             commercial=True, for_profit=False)
+        ds_purpose = Purpose(
+            codes=("DUO:0000007", "DUO:0000031"), diseases=(T2D,), commercial=True, for_profit=False
+        )
         started = time.perf_counter()  # informational: one run, no warm-up
         ds_cohort = cohort_for(dataset=dataset, purpose=ds_purpose)
         ds_seconds = time.perf_counter() - started
         ids = cohort.ids()  # also re-checks the SQL digest against Python's
         assert cohort.digest == digest_of(ids)
         label = f"{args.participants:,}"
-        print(f"  HMB cohort: {cohort.count:,} of {counted:,} participants, version "
-              f"{cohort.version}, {cohort.digest[:23]}…; DS(type 2 diabetes)+MDS, commercial: "
-              f"{ds_cohort.count:,} in {ds_seconds:.2f} s")
-        print(f"cohort {label}: {cohort_seconds:.2f} s  baseline count(*): "
-              f"{baseline_seconds:.3f} s  ratio {cohort_seconds / baseline_seconds:.1f}")
-        print("(the matcher is not here: the cohort is one SQL query with no per-participant "
-              "Python; bench/bench_matcher.py measures the matcher)")
+        print(
+            f"  HMB cohort: {cohort.count:,} of {counted:,} participants, version "
+            f"{cohort.version}, {cohort.digest[:23]}…; DS(type 2 diabetes)+MDS, commercial: "
+            f"{ds_cohort.count:,} in {ds_seconds:.2f} s"
+        )
+        print(
+            f"cohort {label}: {cohort_seconds:.2f} s  baseline count(*): "
+            f"{baseline_seconds:.3f} s  ratio {cohort_seconds / baseline_seconds:.1f}"
+        )
+        print(
+            "(the matcher is not here: the cohort is one SQL query with no per-participant "
+            "Python; bench/bench_matcher.py measures the matcher)"
+        )
         print(f"total {time.perf_counter() - total:.0f} s")
     finally:
         from django.db import connections

@@ -70,8 +70,12 @@ def build_world(events: int):
     missing = events - events_for_object(request).count()
     with transaction.atomic():
         for number in range(max(missing, 0)):
-            audit_record(actor=request.requester, action="request.note", target=request,
-                         payload={"n": number, "note": "bench"})
+            audit_record(
+                actor=request.requester,
+                action="request.note",
+                target=request,
+                payload={"n": number, "note": "bench"},
+            )
     return request
 
 
@@ -102,8 +106,9 @@ def run(events: int, repeat: int) -> None:
     services._queue = lambda report_id: None  # noqa: SLF001 - the bench runs the build itself
     pdf_times, html_times = [], []
     for _ in range(repeat):
-        report = services.report_request(actor=request.requester, kind="dossier",
-                                         subject=request.reference)
+        report = services.report_request(
+            actor=request.requester, kind="dossier", subject=request.reference
+        )
         started = time.perf_counter()
         html, _chain = services.report_render_html(Report.objects.get(pk=report.pk))
         html_times.append(time.perf_counter() - started)
@@ -117,7 +122,8 @@ def run(events: int, repeat: int) -> None:
         f"dossier ({events:,} events): {dossier:.2f} s  "
         f"baseline: render of the same HTML without PDF: {baseline:.2f} s  "
         f"ratio {dossier / baseline:.1f}  ({len(html) // 1024} KiB of HTML, "
-        f"{done.file.size // 1024} KiB of PDF, best of {repeat})\n")
+        f"{done.file.size // 1024} KiB of PDF, best of {repeat})\n"
+    )
 
 
 if __name__ == "__main__":

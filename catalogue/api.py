@@ -46,25 +46,33 @@ class DatasetListApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, max_length=200, default="")
-        owner = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(),
-                                                   required=False)
-        node = serializers.SlugRelatedField(slug_field="identifier", queryset=Node.objects.all(),
-                                            required=False)
+        owner = serializers.PrimaryKeyRelatedField(
+            queryset=Organisation.objects.all(), required=False
+        )
+        node = serializers.SlugRelatedField(
+            slug_field="identifier", queryset=Node.objects.all(), required=False
+        )
         duo = serializers.RegexField(r"^DUO:\d{7}$", required=False, default="")
-        contains_personal_data = serializers.BooleanField(required=False, allow_null=True,
-                                                          default=None)
+        contains_personal_data = serializers.BooleanField(
+            required=False, allow_null=True, default=None
+        )
 
-    @extend_schema(parameters=[FilterSerializer], responses=DatasetOutputSerializer(many=True),
-                   operation_id="datasets_list")
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=DatasetOutputSerializer(many=True),
+        operation_id="datasets_list",
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         datasets = dataset_search(
-            user=request.user, query=data["q"],
+            user=request.user,
+            query=data["q"],
             owner_id=data["owner"].pk if data.get("owner") else None,
             node_id=data["node"].pk if data.get("node") else None,
-            duo_code=data["duo"], contains_personal_data=data["contains_personal_data"],
+            duo_code=data["duo"],
+            contains_personal_data=data["contains_personal_data"],
         )
         return paginate(request, self, datasets, DatasetOutputSerializer)
 
@@ -73,13 +81,19 @@ class DatasetDetailApi(APIView):
     permission_classes = [permissions.AllowAny]
     renderer_classes = [JSONRenderer, JsonLdRenderer]
 
-    @extend_schema(responses=DatasetOutputSerializer, operation_id="datasets_retrieve",
-                   parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)])
+    @extend_schema(
+        responses=DatasetOutputSerializer,
+        operation_id="datasets_retrieve",
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)],
+    )
     def get(self, request: Request, slug: str) -> Response:
         dataset = dataset_get(user=request.user, slug=slug)
         if request.accepted_renderer.format == "jsonld":
-            return Response(dataset_jsonld(dataset, landing_page=request.build_absolute_uri(
-                f"/catalogue/{dataset.slug}/")))
+            return Response(
+                dataset_jsonld(
+                    dataset, landing_page=request.build_absolute_uri(f"/catalogue/{dataset.slug}/")
+                )
+            )
         return Response(DatasetOutputSerializer(dataset).data)
 
 

@@ -34,11 +34,14 @@ def dataset_jsonld(dataset: Dataset, *, landing_page: str) -> dict[str, Any]:
         "dct:description": dataset.description,
         "dcat:keyword": dataset.keyword_list,
         "dct:publisher": publisher,
-        "dcat:contactPoint": {"@type": "vcard:Kind",
-                              "vcard:hasEmail": {"@id": f"mailto:{dataset.contact_email}"}},
+        "dcat:contactPoint": {
+            "@type": "vcard:Kind",
+            "vcard:hasEmail": {"@id": f"mailto:{dataset.contact_email}"},
+        },
         "dcat:landingPage": {"@id": landing_page},
-        "dct:accessRights": {"@id": "http://publications.europa.eu/resource/authority/"
-                                    "access-right/RESTRICTED"},
+        "dct:accessRights": {
+            "@id": "http://publications.europa.eu/resource/authority/access-right/RESTRICTED"
+        },
         "dct:issued": {"@value": dataset.created_at.date().isoformat(), "@type": "xsd:date"},
         "dct:modified": {"@value": dataset.updated_at.date().isoformat(), "@type": "xsd:date"},
         # Data-use conditions as ontology IRIs (GA4GH DUO, MONDO), as the DUO docs recommend.

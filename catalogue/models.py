@@ -26,15 +26,23 @@ class NodeStatus(models.TextChoices):
 class Node(models.Model):
     """A data station. It signs in as its machine user (``identity``) with an API token."""
 
-    identifier = models.SlugField(_("node id"), max_length=64, unique=True,
-                                  help_text=_("Stable id used as the permit audience."))
+    identifier = models.SlugField(
+        _("node id"),
+        max_length=64,
+        unique=True,
+        help_text=_("Stable id used as the permit audience."),
+    )
     name = models.CharField(_("name"), max_length=200)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="nodes")
     base_url = models.URLField(_("base URL"), blank=True)
     status = models.CharField(max_length=16, choices=NodeStatus.choices, default=NodeStatus.ACTIVE)
     identity = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="node", limit_choices_to={"is_machine": True},
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="node",
+        limit_choices_to={"is_machine": True},
     )
     public_key_jwk = models.JSONField(
         default=dict, blank=True, help_text=_("The node's Ed25519 public key (JWK) for receipts.")
@@ -51,17 +59,28 @@ class Node(models.Model):
 class Dataset(models.Model):
     slug = models.SlugField(_("dataset id"), max_length=100, unique=True)
     persistent_identifier = models.CharField(
-        _("persistent identifier"), max_length=255, unique=True,
+        _("persistent identifier"),
+        max_length=255,
+        unique=True,
         help_text=_("A DOI, handle or other resolvable identifier."),
     )
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"))
-    keywords = models.CharField(_("keywords"), max_length=500, blank=True,
-                                help_text=_("Comma-separated."))
-    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="datasets",
-                              verbose_name=_("owner organisation"))
-    stewards = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="stewarded_datasets",
-                                      blank=True, verbose_name=_("stewards"))
+    keywords = models.CharField(
+        _("keywords"), max_length=500, blank=True, help_text=_("Comma-separated.")
+    )
+    owner = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="datasets",
+        verbose_name=_("owner organisation"),
+    )
+    stewards = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="stewarded_datasets",
+        blank=True,
+        verbose_name=_("stewards"),
+    )
     node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="datasets")
     contains_personal_data = models.BooleanField(_("contains personal data"), default=True)
     contact_email = models.EmailField(_("contact"))
@@ -100,11 +119,13 @@ class Algorithm(models.Model):
     version = models.CharField(_("version"), max_length=50)
     digest = models.CharField(_("artifact digest"), max_length=71, validators=[validate_digest])
     description = models.TextField(_("description"), blank=True)
-    output_kind = models.CharField(_("output kind"), max_length=16, choices=OutputKind.choices,
-                                   default=OutputKind.AGGREGATE)
+    output_kind = models.CharField(
+        _("output kind"), max_length=16, choices=OutputKind.choices, default=OutputKind.AGGREGATE
+    )
     source_url = models.URLField(_("source"), blank=True)
-    maintainer = models.ForeignKey(Organisation, on_delete=models.PROTECT,
-                                   related_name="algorithms", null=True, blank=True)
+    maintainer = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="algorithms", null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

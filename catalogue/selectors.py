@@ -17,20 +17,29 @@ def datasets_visible_to(user: Any) -> QuerySet[Dataset]:
         if user.is_staff or getattr(user, "is_auditor", False):
             visible = Q()
         else:
-            stewarded = get_objects_for_user(user, "catalogue.change_dataset", klass=Dataset,
-                                             accept_global_perms=False)
+            stewarded = get_objects_for_user(
+                user, "catalogue.change_dataset", klass=Dataset, accept_global_perms=False
+            )
             visible |= Q(pk__in=stewarded.values("pk"))
     return Dataset.objects.filter(visible)
 
 
-def dataset_search(*, user: Any, query: str = "", owner_id: int | None = None,
-                   node_id: int | None = None, duo_code: str = "",
-                   contains_personal_data: bool | None = None) -> QuerySet[Dataset]:
+def dataset_search(
+    *,
+    user: Any,
+    query: str = "",
+    owner_id: int | None = None,
+    node_id: int | None = None,
+    duo_code: str = "",
+    contains_personal_data: bool | None = None,
+) -> QuerySet[Dataset]:
     datasets = datasets_visible_to(user).select_related("owner", "node")
     for word in query.split():
         datasets = datasets.filter(
-            Q(title__icontains=word) | Q(description__icontains=word)
-            | Q(keywords__icontains=word) | Q(owner__name__icontains=word)
+            Q(title__icontains=word)
+            | Q(description__icontains=word)
+            | Q(keywords__icontains=word)
+            | Q(owner__name__icontains=word)
         )
     if owner_id is not None:
         datasets = datasets.filter(owner_id=owner_id)
@@ -46,8 +55,13 @@ def dataset_search(*, user: Any, query: str = "", owner_id: int | None = None,
 
 def dataset_get(*, user: Any, slug: str) -> Dataset:
     """Fetch and authorise in one call: 'missing' and 'not yours' answer alike."""
-    dataset = (datasets_visible_to(user).select_related("owner", "node")
-               .prefetch_related("stewards").filter(slug=slug).first())
+    dataset = (
+        datasets_visible_to(user)
+        .select_related("owner", "node")
+        .prefetch_related("stewards")
+        .filter(slug=slug)
+        .first()
+    )
     if dataset is None:
         raise NotFound("No such dataset.")
     return dataset

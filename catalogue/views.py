@@ -30,9 +30,15 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(datasets, 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "catalogue/dataset_list.html", {
-        "form": form, "page": page, "query_string": query.urlencode(),
-    })
+    return render(
+        request,
+        "catalogue/dataset_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query_string": query.urlencode(),
+        },
+    )
 
 
 def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -41,7 +47,6 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     if JSONLD in request.headers.get("Accept", "") or request.GET.get("format") == "jsonld":
-        document = dataset_jsonld(dataset, landing_page=request.build_absolute_uri(
-            request.path))
+        document = dataset_jsonld(dataset, landing_page=request.build_absolute_uri(request.path))
         return JsonResponse(document, content_type=JSONLD, json_dumps_params={"indent": 2})
     return render(request, "catalogue/dataset_detail.html", {"dataset": dataset})

@@ -8,8 +8,15 @@ from consent.models import ConsentProvision, ConsentRecord, DatasetConsentState,
 
 class ProvisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ConsentProvision
-    fields = ("decision", "code", "disease", "period_start", "period_end", "is_non_commercial",
-              "is_not_for_profit")
+    fields = (
+        "decision",
+        "code",
+        "disease",
+        "period_start",
+        "period_end",
+        "is_non_commercial",
+        "is_not_for_profit",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False

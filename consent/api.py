@@ -24,15 +24,17 @@ from consent.selectors import cohort_for, cohort_version, consent_dataset_get, p
 from lifes.errors import InvalidInput
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The dataset id.")
-PSEUDONYM = OpenApiParameter("pseudonym", str, OpenApiParameter.PATH,
-                             description="The participant's pseudonymous id.")
+PSEUDONYM = OpenApiParameter(
+    "pseudonym", str, OpenApiParameter.PATH, description="The participant's pseudonymous id."
+)
 
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                   required=False)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
 
 
 def _invalid(exc: MatcherInputError) -> InvalidInput:
@@ -40,11 +42,16 @@ def _invalid(exc: MatcherInputError) -> InvalidInput:
 
 
 class PurposeSerializer(serializers.Serializer):
-    codes = serializers.ListField(child=serializers.CharField(), help_text=(
-        "At most one primary purpose (GRU DUO:0000042, HMB DUO:0000006, DS DUO:0000007, POA "
-        "DUO:0000011) plus research types (DUO:0000031–40)."))
-    diseases = serializers.ListField(child=serializers.CharField(), required=False,
-                                     help_text="MONDO CURIEs; required with DS.")
+    codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=(
+            "At most one primary purpose (GRU DUO:0000042, HMB DUO:0000006, DS DUO:0000007, POA "
+            "DUO:0000011) plus research types (DUO:0000031–40)."
+        ),
+    )
+    diseases = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="MONDO CURIEs; required with DS."
+    )
     commercial = serializers.BooleanField(required=False, allow_null=True)
     for_profit = serializers.BooleanField(required=False, allow_null=True)
 
@@ -52,14 +59,19 @@ class PurposeSerializer(serializers.Serializer):
 class ConditionsSerializer(serializers.Serializer):
     codes = serializers.ListField(child=serializers.CharField())
     diseases = serializers.ListField(child=serializers.CharField(), required=False)
-    values = serializers.DictField(required=False, help_text=(
-        "Modifier values: GS region, TS months, MOR date, US/IS/PS lists."))
+    values = serializers.DictField(
+        required=False,
+        help_text=("Modifier values: GS region, TS months, MOR date, US/IS/PS lists."),
+    )
 
 
-@extend_schema_field({
-    "type": "string", "pattern": "^(compatible|incompatible|needs_review)$",
-    "description": "compatible, incompatible or needs_review",
-})
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^(compatible|incompatible|needs_review)$",
+        "description": "compatible, incompatible or needs_review",
+    }
+)
 class MatchDecisionField(serializers.CharField):
     """The matcher's decision, documented by a pattern: a shared enum component named
     ``DecisionEnum`` would collide with other apps' fields called ``decision``."""
@@ -88,8 +100,11 @@ class MatchApi(APIView):
     class OutputSerializer(MatchResultSerializer):
         pass
 
-    @extend_schema(request=InputSerializer, operation_id="consent_match",
-                   responses={200: OutputSerializer, 400: ErrorSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        operation_id="consent_match",
+        responses={200: OutputSerializer, 400: ErrorSerializer},
+    )
     def post(self, request: Request) -> Response:
         try:
             purpose, conditions = parse_request(request.data)
@@ -110,16 +125,21 @@ class DatasetMatchApi(APIView):
     class OutputSerializer(MatchResultSerializer):
         pass
 
-    @extend_schema(request=InputSerializer, parameters=[SLUG],
-                   operation_id="consent_dataset_match",
-                   responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[SLUG],
+        operation_id="consent_dataset_match",
+        responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
     def post(self, request: Request, slug: str) -> Response:
         dataset = dataset_get(user=request.user, slug=slug)
         data = request.data
         errors: dict[str, list[str]] = {}
         if not isinstance(data, dict):
-            raise InvalidInput("Invalid input.", errors={
-                "non_field_errors": ["the request body must be a JSON object"]})
+            raise InvalidInput(
+                "Invalid input.",
+                errors={"non_field_errors": ["the request body must be a JSON object"]},
+            )
         for key in data:
             if key != "purpose":
                 errors[key] = ["unknown field; expected purpose"]
@@ -131,14 +151,19 @@ class DatasetMatchApi(APIView):
             purpose = parse_purpose(data["purpose"])
         except MatcherInputError as exc:
             raise _invalid(exc) from exc
-        conditions = Conditions(codes=tuple(dataset.duo_codes), diseases=tuple(
-            dataset.duo_diseases), values=dict(dataset.duo_values))
+        conditions = Conditions(
+            codes=tuple(dataset.duo_codes),
+            diseases=tuple(dataset.duo_diseases),
+            values=dict(dataset.duo_values),
+        )
         try:
             result = match(purpose, conditions)
         except MatcherInputError as exc:
-            raise InvalidInput("The dataset's stored conditions are not valid; its stewards "
-                               "must correct them.", code="invalid_conditions",
-                               errors=exc.errors) from exc
+            raise InvalidInput(
+                "The dataset's stored conditions are not valid; its stewards must correct them.",
+                code="invalid_conditions",
+                errors=exc.errors,
+            ) from exc
         return Response(self.OutputSerializer(result.to_dict()).data)
 
 
@@ -146,10 +171,10 @@ class DatasetConditionsSetApi(APIView):
     """Set a dataset's DUO conditions (its stewards and hub staff)."""
 
     class InputSerializer(serializers.Serializer):
-        codes = serializers.ListField(child=serializers.CharField(max_length=20),
-                                      max_length=50)
-        diseases = serializers.ListField(child=serializers.CharField(max_length=20),
-                                         required=False, default=list, max_length=200)
+        codes = serializers.ListField(child=serializers.CharField(max_length=20), max_length=50)
+        diseases = serializers.ListField(
+            child=serializers.CharField(max_length=20), required=False, default=list, max_length=200
+        )
         values = serializers.DictField(required=False, default=dict)
 
     class OutputSerializer(serializers.Serializer):
@@ -158,16 +183,24 @@ class DatasetConditionsSetApi(APIView):
         duo_diseases = serializers.ListField(child=serializers.CharField())
         duo_values = serializers.DictField()
 
-    @extend_schema(request=InputSerializer, parameters=[SLUG],
-                   operation_id="consent_dataset_conditions_set",
-                   responses={200: OutputSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
-                              404: ErrorSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[SLUG],
+        operation_id="consent_dataset_conditions_set",
+        responses={
+            200: OutputSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+    )
     def post(self, request: Request, slug: str) -> Response:
         dataset = consent_dataset_get(user=request.user, slug=slug, for_change=True)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        dataset = services.dataset_conditions_set(actor=request.user, dataset=dataset,
-                                                  **serializer.validated_data)
+        dataset = services.dataset_conditions_set(
+            actor=request.user, dataset=dataset, **serializer.validated_data
+        )
         return Response(self.OutputSerializer(dataset).data)
 
 
@@ -201,25 +234,44 @@ class ConsentImportApi(APIView):
         notes = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(
-        parameters=[SLUG, OpenApiParameter(
-            "type", str, enum=list(services.FORMATS), required=False,
-            description="auto (default), fhir, fhir-r4, fhir-r5 or csv")],
-        request={"application/fhir+json": {"type": "object"},
-                 "application/json": {"type": "object"},
-                 "text/csv": {"type": "string"}},
+        parameters=[
+            SLUG,
+            OpenApiParameter(
+                "type",
+                str,
+                enum=list(services.FORMATS),
+                required=False,
+                description="auto (default), fhir, fhir-r4, fhir-r5 or csv",
+            ),
+        ],
+        request={
+            "application/fhir+json": {"type": "object"},
+            "application/json": {"type": "object"},
+            "text/csv": {"type": "string"},
+        },
         operation_id="consent_import",
-        responses={201: OutputSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
-                   404: ErrorSerializer},
+        responses={
+            201: OutputSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
     )
     def post(self, request: Request, slug: str) -> Response:
         dataset = consent_dataset_get(user=request.user, slug=slug, for_change=True)
         fmt = request.query_params.get("type") or (
-            "csv" if "csv" in (request.content_type or "") else
-            "fhir" if "json" in (request.content_type or "") else "auto")
-        report = services.consent_import(actor=request.user, dataset=dataset,
-                                         content=request.data or b"", fmt=fmt)
-        return Response(self.OutputSerializer(report.as_json()).data,
-                        status=status.HTTP_201_CREATED)
+            "csv"
+            if "csv" in (request.content_type or "")
+            else "fhir"
+            if "json" in (request.content_type or "")
+            else "auto"
+        )
+        report = services.consent_import(
+            actor=request.user, dataset=dataset, content=request.data or b"", fmt=fmt
+        )
+        return Response(
+            self.OutputSerializer(report.as_json()).data, status=status.HTTP_201_CREATED
+        )
 
 
 class CohortApi(APIView):
@@ -237,8 +289,12 @@ class CohortApi(APIView):
         at = serializers.DateTimeField()
         ids = serializers.ListField(child=serializers.CharField(), required=False)
 
-    @extend_schema(request=InputSerializer, parameters=[SLUG], operation_id="consent_cohort",
-                   responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[SLUG],
+        operation_id="consent_cohort",
+        responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
     def post(self, request: Request, slug: str) -> Response:
         dataset = consent_dataset_get(user=request.user, slug=slug)
         serializer = self.InputSerializer(data=request.data)
@@ -249,8 +305,12 @@ class CohortApi(APIView):
             cohort = cohort_for(dataset=dataset, purpose=purpose, at=data["at"])
         except MatcherInputError as exc:
             raise _invalid(exc) from exc
-        body: dict[str, Any] = {"count": cohort.count, "digest": cohort.digest,
-                                "version": cohort.version, "at": cohort.at}
+        body: dict[str, Any] = {
+            "count": cohort.count,
+            "digest": cohort.digest,
+            "version": cohort.version,
+            "at": cohort.at,
+        }
         if data["include_ids"]:
             body["ids"] = cohort.ids()
         return Response(self.OutputSerializer(body).data)
@@ -292,8 +352,11 @@ class ParticipantDetailApi(APIView):
         opted_out_at = serializers.DateTimeField(allow_null=True)
         consents = ConsentRecordSerializer(many=True, source="consents.all")
 
-    @extend_schema(parameters=[SLUG, PSEUDONYM], operation_id="consent_participant_retrieve",
-                   responses={200: OutputSerializer, 404: ErrorSerializer})
+    @extend_schema(
+        parameters=[SLUG, PSEUDONYM],
+        operation_id="consent_participant_retrieve",
+        responses={200: OutputSerializer, 404: ErrorSerializer},
+    )
     def get(self, request: Request, slug: str, pseudonym: str) -> Response:
         dataset = consent_dataset_get(user=request.user, slug=slug)
         participant = participant_get(user=request.user, dataset=dataset, pseudonym=pseudonym)
@@ -304,8 +367,7 @@ class ParticipantWithdrawApi(APIView):
     """Record a participant's withdrawal of consent, effective now."""
 
     class InputSerializer(serializers.Serializer):
-        note = serializers.CharField(required=False, allow_blank=True, default="",
-                                     max_length=500)
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
     class OutputSerializer(serializers.Serializer):
         pseudonym = serializers.CharField(source="participant.pseudonym")
@@ -313,16 +375,24 @@ class ParticipantWithdrawApi(APIView):
         recorded_at = serializers.DateTimeField()
         version = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, parameters=[SLUG, PSEUDONYM],
-                   operation_id="consent_participant_withdraw",
-                   responses={200: OutputSerializer, 403: ErrorSerializer,
-                              404: ErrorSerializer, 409: ErrorSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[SLUG, PSEUDONYM],
+        operation_id="consent_participant_withdraw",
+        responses={
+            200: OutputSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
     def post(self, request: Request, slug: str, pseudonym: str) -> Response:
         dataset = consent_dataset_get(user=request.user, slug=slug, for_change=True)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = services.consent_withdraw(actor=request.user, dataset=dataset,
-                                           pseudonym=pseudonym, **serializer.validated_data)
+        record = services.consent_withdraw(
+            actor=request.user, dataset=dataset, pseudonym=pseudonym, **serializer.validated_data
+        )
         record.version = cohort_version(dataset)
         return Response(self.OutputSerializer(record).data)
 
@@ -334,12 +404,20 @@ class ParticipantOptOutApi(APIView):
         pseudonym = serializers.CharField()
         opted_out_at = serializers.DateTimeField()
 
-    @extend_schema(request=None, parameters=[SLUG, PSEUDONYM],
-                   operation_id="consent_participant_opt_out",
-                   responses={200: OutputSerializer, 403: ErrorSerializer,
-                              404: ErrorSerializer, 409: ErrorSerializer})
+    @extend_schema(
+        request=None,
+        parameters=[SLUG, PSEUDONYM],
+        operation_id="consent_participant_opt_out",
+        responses={
+            200: OutputSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
     def post(self, request: Request, slug: str, pseudonym: str) -> Response:
         dataset = consent_dataset_get(user=request.user, slug=slug, for_change=True)
-        participant = services.participant_opt_out_record(actor=request.user, dataset=dataset,
-                                                          pseudonym=pseudonym)
+        participant = services.participant_opt_out_record(
+            actor=request.user, dataset=dataset, pseudonym=pseudonym
+        )
         return Response(self.OutputSerializer(participant).data)

@@ -119,18 +119,27 @@ def check_duo_compatibility(facts: RequestFacts) -> list[CheckOutcome]:
         try:
             result = matcher.match(purpose, dataset.conditions)
         except matcher.MatcherInputError as exc:
-            outcomes.append(CheckOutcome(
-                "duo_compatibility", dataset.slug, NEEDS_REVIEW,
-                _("The purpose or the dataset's conditions could not be read, so a reviewer "
-                  "must compare them: %(problems)s") % {"problems": str(exc)},
-                {"errors": exc.errors},
-            ))
+            outcomes.append(
+                CheckOutcome(
+                    "duo_compatibility",
+                    dataset.slug,
+                    NEEDS_REVIEW,
+                    _(
+                        "The purpose or the dataset's conditions could not be read, so a reviewer "
+                        "must compare them: %(problems)s"
+                    )
+                    % {"problems": str(exc)},
+                    {"errors": exc.errors},
+                )
+            )
             continue
         status = {matcher.COMPATIBLE: PASS, matcher.INCOMPATIBLE: FAIL}.get(
-            result.decision, NEEDS_REVIEW)
+            result.decision, NEEDS_REVIEW
+        )
         explanation = " ".join(result.reasons) or _("The purpose fits the dataset's conditions.")
-        outcomes.append(CheckOutcome("duo_compatibility", dataset.slug, status, explanation,
-                                     result.to_dict()))
+        outcomes.append(
+            CheckOutcome("duo_compatibility", dataset.slug, status, explanation, result.to_dict())
+        )
     return outcomes
 
 
@@ -141,27 +150,56 @@ def check_cohort_size(facts: RequestFacts) -> list[CheckOutcome]:
         minimum = dataset.min_cohort_size or DEFAULT_MIN_COHORT
         details = {"cohort_count": dataset.cohort_count, "min_cohort_size": minimum}
         if not dataset.contains_personal_data:
-            outcomes.append(CheckOutcome(
-                "cohort_size", dataset.slug, PASS,
-                _("The dataset holds no personal data, so no participant consent is needed."),
-                details))
+            outcomes.append(
+                CheckOutcome(
+                    "cohort_size",
+                    dataset.slug,
+                    PASS,
+                    _("The dataset holds no personal data, so no participant consent is needed."),
+                    details,
+                )
+            )
         elif dataset.cohort_count is None:
-            outcomes.append(CheckOutcome(
-                "cohort_size", dataset.slug, NEEDS_REVIEW,
-                _("The number of participants whose consent covers this purpose could not be "
-                  "computed; a reviewer must check it."), details))
+            outcomes.append(
+                CheckOutcome(
+                    "cohort_size",
+                    dataset.slug,
+                    NEEDS_REVIEW,
+                    _(
+                        "The number of participants whose consent covers this purpose could not be "
+                        "computed; a reviewer must check it."
+                    ),
+                    details,
+                )
+            )
         elif dataset.cohort_count < minimum:
-            outcomes.append(CheckOutcome(
-                "cohort_size", dataset.slug, FAIL,
-                _("Only %(count)d participants consent to this purpose; the dataset needs at "
-                  "least %(minimum)d.") % {"count": dataset.cohort_count, "minimum": minimum},
-                details))
+            outcomes.append(
+                CheckOutcome(
+                    "cohort_size",
+                    dataset.slug,
+                    FAIL,
+                    _(
+                        "Only %(count)d participants consent to this purpose; the dataset needs at "
+                        "least %(minimum)d."
+                    )
+                    % {"count": dataset.cohort_count, "minimum": minimum},
+                    details,
+                )
+            )
         else:
-            outcomes.append(CheckOutcome(
-                "cohort_size", dataset.slug, PASS,
-                _("%(count)d participants consent to this purpose (the minimum is "
-                  "%(minimum)d).") % {"count": dataset.cohort_count, "minimum": minimum},
-                details))
+            outcomes.append(
+                CheckOutcome(
+                    "cohort_size",
+                    dataset.slug,
+                    PASS,
+                    _(
+                        "%(count)d participants consent to this purpose (the minimum is "
+                        "%(minimum)d)."
+                    )
+                    % {"count": dataset.cohort_count, "minimum": minimum},
+                    details,
+                )
+            )
     return outcomes
 
 
@@ -170,32 +208,57 @@ def check_organisation(facts: RequestFacts) -> list[CheckOutcome]:
     outcomes = []
     for dataset in facts.datasets:
         codes = set(dataset.conditions.codes)
-        details = {"is_for_profit": facts.organisation_is_for_profit,
-                   "kind": facts.organisation_kind}
+        details = {
+            "is_for_profit": facts.organisation_is_for_profit,
+            "kind": facts.organisation_kind,
+        }
         failures, reviews = [], []
         if codes & {matcher.NPU, matcher.NPUNCU} and facts.organisation_is_for_profit:
-            failures.append(_("the dataset is for not-for-profit organisations only (NPU), and "
-                              "the requesting organisation is for-profit"))
+            failures.append(
+                _(
+                    "the dataset is for not-for-profit organisations only (NPU), and "
+                    "the requesting organisation is for-profit"
+                )
+            )
         if codes & {matcher.NCU, matcher.NPUNCU} and facts.purpose.commercial:
-            failures.append(_("the dataset is for non-commercial use only (NCU), and the "
-                              "proposed use is commercial"))
+            failures.append(
+                _(
+                    "the dataset is for non-commercial use only (NCU), and the "
+                    "proposed use is commercial"
+                )
+            )
         if matcher.IS in codes:
             institutions = dataset.conditions.values.get(matcher.IS)
             if isinstance(institutions, list | tuple):
                 institutions = ", ".join(str(i) for i in institutions)
-            reviews.append(_("the dataset is limited to approved institutions (IS)%(which)s; a "
-                             "reviewer must check the requesting organisation") % {
-                "which": f" ({institutions})" if institutions else ""})
+            reviews.append(
+                _(
+                    "the dataset is limited to approved institutions (IS)%(which)s; a "
+                    "reviewer must check the requesting organisation"
+                )
+                % {"which": f" ({institutions})" if institutions else ""}
+            )
         if failures:
             status, text = FAIL, "; ".join(failures)
         elif reviews:
             status, text = NEEDS_REVIEW, "; ".join(reviews)
         else:
-            status, text = PASS, _("Nothing in the dataset's conditions limits which "
-                                   "organisations may use it for this purpose.")
-        outcomes.append(CheckOutcome("organisation", dataset.slug, status,
-                                     text[:1].upper() + text[1:] + ("" if text.endswith(".")
-                                                                    else "."), details))
+            status, text = (
+                PASS,
+                _(
+                    "Nothing in the dataset's conditions limits which "
+                    "organisations may use it for this purpose."
+                ),
+            )
+        outcomes.append(
+            CheckOutcome(
+                "organisation",
+                dataset.slug,
+                status,
+                text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."),
+                details,
+            )
+        )
     return outcomes
 
 
@@ -209,18 +272,39 @@ def check_ehds_purpose(facts: RequestFacts) -> list[CheckOutcome]:
     category = facts.ehds_category
     details = {"ehds_category": category, "organisation_kind": facts.organisation_kind}
     if category not in EhdsCategory.values:
-        return [CheckOutcome("ehds_purpose", None, FAIL,
-                             _("No EHDS Art. 53(1) purpose (a–f) is given for the secondary "
-                               "use."), details)]
+        return [
+            CheckOutcome(
+                "ehds_purpose",
+                None,
+                FAIL,
+                _("No EHDS Art. 53(1) purpose (a–f) is given for the secondary use."),
+                details,
+            )
+        ]
     label = _label(EhdsCategory, category)
     if category in PUBLIC_BODY_CATEGORIES and facts.organisation_kind != PUBLIC_BODY:
-        return [CheckOutcome(
-            "ehds_purpose", None, FAIL,
-            _("EHDS purpose %(label)s is reserved for public sector bodies (Art. 53(2)); the "
-              "requesting organisation is not one.") % {"label": label}, details)]
-    return [CheckOutcome("ehds_purpose", None, PASS,
-                         _("EHDS purpose %(label)s is allowed for this requester.") % {
-                             "label": label}, details)]
+        return [
+            CheckOutcome(
+                "ehds_purpose",
+                None,
+                FAIL,
+                _(
+                    "EHDS purpose %(label)s is reserved for public sector bodies (Art. 53(2)); the "
+                    "requesting organisation is not one."
+                )
+                % {"label": label},
+                details,
+            )
+        ]
+    return [
+        CheckOutcome(
+            "ehds_purpose",
+            None,
+            PASS,
+            _("EHDS purpose %(label)s is allowed for this requester.") % {"label": label},
+            details,
+        )
+    ]
 
 
 def check_ehds_prohibited_uses(facts: RequestFacts) -> list[CheckOutcome]:
@@ -229,11 +313,25 @@ def check_ehds_prohibited_uses(facts: RequestFacts) -> list[CheckOutcome]:
     details = {"declared_prohibited_uses": list(declared)}
     if declared:
         names = "; ".join(_label(ProhibitedUse, use) for use in declared)
-        return [CheckOutcome("ehds_prohibited_uses", None, FAIL,
-                             _("The request declares uses that EHDS Art. 54 prohibits: "
-                               "%(uses)s.") % {"uses": names}, details)]
-    return [CheckOutcome("ehds_prohibited_uses", None, PASS,
-                         _("No use prohibited by EHDS Art. 54 is declared."), details)]
+        return [
+            CheckOutcome(
+                "ehds_prohibited_uses",
+                None,
+                FAIL,
+                _("The request declares uses that EHDS Art. 54 prohibits: %(uses)s.")
+                % {"uses": names},
+                details,
+            )
+        ]
+    return [
+        CheckOutcome(
+            "ehds_prohibited_uses",
+            None,
+            PASS,
+            _("No use prohibited by EHDS Art. 54 is declared."),
+            details,
+        )
+    ]
 
 
 def check_gdpr_legal_basis(facts: RequestFacts) -> list[CheckOutcome]:
@@ -242,32 +340,76 @@ def check_gdpr_legal_basis(facts: RequestFacts) -> list[CheckOutcome]:
     art6, art9 = facts.gdpr_art6_basis, facts.gdpr_art9_basis
     details = {"art6": art6, "art9": art9, "datasets_with_personal_data": personal}
     if not personal:
-        return [CheckOutcome("gdpr_legal_basis", None, PASS,
-                             _("None of the datasets holds personal data."), details)]
+        return [
+            CheckOutcome(
+                "gdpr_legal_basis",
+                None,
+                PASS,
+                _("None of the datasets holds personal data."),
+                details,
+            )
+        ]
     missing = []
     if art6 not in GdprArt6Basis.values:
         missing.append(_("a lawful basis under GDPR Art. 6(1)"))
     if art9 not in GdprArt9Basis.values:
         missing.append(_("an exception under GDPR Art. 9(2) for health data"))
     if missing:
-        return [CheckOutcome("gdpr_legal_basis", None, FAIL,
-                             _("The datasets hold health data, a special category of personal "
-                               "data; the request does not give %(missing)s.") % {
-                                 "missing": _(" or ").join(missing)}, details)]
+        return [
+            CheckOutcome(
+                "gdpr_legal_basis",
+                None,
+                FAIL,
+                _(
+                    "The datasets hold health data, a special category of personal "
+                    "data; the request does not give %(missing)s."
+                )
+                % {"missing": _(" or ").join(missing)},
+                details,
+            )
+        ]
     if art6 == GdprArt6Basis.LEGITIMATE_INTERESTS and facts.organisation_kind == PUBLIC_BODY:
-        return [CheckOutcome("gdpr_legal_basis", None, FAIL,
-                             _("Legitimate interests (Art. 6(1)(f)) cannot be the basis for "
-                               "processing by a public authority in the performance of its "
-                               "tasks."), details)]
-    basis = _("%(art6)s with %(art9)s") % {"art6": _label(GdprArt6Basis, art6),
-                                           "art9": _label(GdprArt9Basis, art9)}
+        return [
+            CheckOutcome(
+                "gdpr_legal_basis",
+                None,
+                FAIL,
+                _(
+                    "Legitimate interests (Art. 6(1)(f)) cannot be the basis for "
+                    "processing by a public authority in the performance of its "
+                    "tasks."
+                ),
+                details,
+            )
+        ]
+    basis = _("%(art6)s with %(art9)s") % {
+        "art6": _label(GdprArt6Basis, art6),
+        "art9": _label(GdprArt9Basis, art9),
+    }
     if art9 not in ART9_FOR_SECONDARY_USE:
-        return [CheckOutcome("gdpr_legal_basis", None, NEEDS_REVIEW,
-                             _("The legal basis is %(basis)s; that Art. 9(2) exception is "
-                               "unusual for research use, so a reviewer must confirm it "
-                               "applies.") % {"basis": basis}, details)]
-    return [CheckOutcome("gdpr_legal_basis", None, PASS,
-                         _("The legal basis is %(basis)s.") % {"basis": basis}, details)]
+        return [
+            CheckOutcome(
+                "gdpr_legal_basis",
+                None,
+                NEEDS_REVIEW,
+                _(
+                    "The legal basis is %(basis)s; that Art. 9(2) exception is "
+                    "unusual for research use, so a reviewer must confirm it "
+                    "applies."
+                )
+                % {"basis": basis},
+                details,
+            )
+        ]
+    return [
+        CheckOutcome(
+            "gdpr_legal_basis",
+            None,
+            PASS,
+            _("The legal basis is %(basis)s.") % {"basis": basis},
+            details,
+        )
+    ]
 
 
 def check_ethics_approval(facts: RequestFacts) -> list[CheckOutcome]:
@@ -275,47 +417,106 @@ def check_ethics_approval(facts: RequestFacts) -> list[CheckOutcome]:
 
     Required when any dataset holds personal data or carries the IRB modifier (DUO:0000021).
     """
-    needed = [d.slug for d in facts.datasets
-              if d.contains_personal_data or matcher.IRB in d.conditions.codes]
+    needed = [
+        d.slug
+        for d in facts.datasets
+        if d.contains_personal_data or matcher.IRB in d.conditions.codes
+    ]
     details = {
-        "reference": facts.ethics_reference, "committee": facts.ethics_committee,
+        "reference": facts.ethics_reference,
+        "committee": facts.ethics_committee,
         "expires_on": facts.ethics_expires_on.isoformat() if facts.ethics_expires_on else None,
         "period_end": facts.period_end.isoformat() if facts.period_end else None,
         "required_by": needed,
     }
     if not needed:
-        return [CheckOutcome("ethics_approval", None, PASS,
-                             _("No requested dataset requires ethics approval."), details)]
-    missing = [name for name, value in ((_("reference"), facts.ethics_reference.strip()),
-                                        (_("committee"), facts.ethics_committee.strip()),
-                                        (_("expiry date"), facts.ethics_expires_on))
-               if not value]
+        return [
+            CheckOutcome(
+                "ethics_approval",
+                None,
+                PASS,
+                _("No requested dataset requires ethics approval."),
+                details,
+            )
+        ]
+    missing = [
+        name
+        for name, value in (
+            (_("reference"), facts.ethics_reference.strip()),
+            (_("committee"), facts.ethics_committee.strip()),
+            (_("expiry date"), facts.ethics_expires_on),
+        )
+        if not value
+    ]
     if missing:
-        return [CheckOutcome("ethics_approval", None, FAIL,
-                             _("Ethics approval is required, and its %(missing)s is not "
-                               "given.") % {"missing": ", ".join(missing)}, details)]
+        return [
+            CheckOutcome(
+                "ethics_approval",
+                None,
+                FAIL,
+                _("Ethics approval is required, and its %(missing)s is not given.")
+                % {"missing": ", ".join(missing)},
+                details,
+            )
+        ]
     expires = facts.ethics_expires_on
     if facts.period_start and expires < facts.period_start:
-        return [CheckOutcome("ethics_approval", None, FAIL,
-                             _("The ethics approval expires on %(expires)s, before the requested "
-                               "period starts.") % {"expires": expires.isoformat()}, details)]
+        return [
+            CheckOutcome(
+                "ethics_approval",
+                None,
+                FAIL,
+                _("The ethics approval expires on %(expires)s, before the requested period starts.")
+                % {"expires": expires.isoformat()},
+                details,
+            )
+        ]
     if facts.period_end is None:
-        return [CheckOutcome("ethics_approval", None, NEEDS_REVIEW,
-                             _("The request gives no end date, so nobody can tell whether the "
-                               "ethics approval (valid until %(expires)s) covers the whole "
-                               "period.") % {"expires": expires.isoformat()}, details)]
+        return [
+            CheckOutcome(
+                "ethics_approval",
+                None,
+                NEEDS_REVIEW,
+                _(
+                    "The request gives no end date, so nobody can tell whether the "
+                    "ethics approval (valid until %(expires)s) covers the whole "
+                    "period."
+                )
+                % {"expires": expires.isoformat()},
+                details,
+            )
+        ]
     if expires < facts.period_end:
-        return [CheckOutcome("ethics_approval", None, FAIL,
-                             _("The ethics approval expires on %(expires)s, before the requested "
-                               "period ends on %(end)s.") % {"expires": expires.isoformat(),
-                                                           "end": facts.period_end.isoformat()},
-                             details)]
-    return [CheckOutcome("ethics_approval", None, PASS,
-                         _("Ethics approval %(reference)s by %(committee)s is valid until "
-                           "%(expires)s, for the whole requested period.") % {
-                             "reference": facts.ethics_reference,
-                             "committee": facts.ethics_committee,
-                             "expires": expires.isoformat()}, details)]
+        return [
+            CheckOutcome(
+                "ethics_approval",
+                None,
+                FAIL,
+                _(
+                    "The ethics approval expires on %(expires)s, before the requested "
+                    "period ends on %(end)s."
+                )
+                % {"expires": expires.isoformat(), "end": facts.period_end.isoformat()},
+                details,
+            )
+        ]
+    return [
+        CheckOutcome(
+            "ethics_approval",
+            None,
+            PASS,
+            _(
+                "Ethics approval %(reference)s by %(committee)s is valid until "
+                "%(expires)s, for the whole requested period."
+            )
+            % {
+                "reference": facts.ethics_reference,
+                "committee": facts.ethics_committee,
+                "expires": expires.isoformat(),
+            },
+            details,
+        )
+    ]
 
 
 def check_processing_location(facts: RequestFacts) -> list[CheckOutcome]:
@@ -323,26 +524,49 @@ def check_processing_location(facts: RequestFacts) -> list[CheckOutcome]:
     countries = sorted({c.upper() for c in facts.processing_countries if c})
     outside = [c for c in countries if c not in EEA_COUNTRIES]
     organisation_outside = (facts.organisation_country or "").upper() not in EEA_COUNTRIES
-    details = {"processing_outside_eea": facts.processing_outside_eea,
-               "countries": countries, "outside_eea": outside,
-               "organisation_country": facts.organisation_country}
+    details = {
+        "processing_outside_eea": facts.processing_outside_eea,
+        "countries": countries,
+        "outside_eea": outside,
+        "organisation_country": facts.organisation_country,
+    }
     reasons = []
     if facts.processing_outside_eea or outside:
         where = ", ".join(outside) if outside else _("a country not named")
-        reasons.append(_("results will be processed outside the European Economic Area "
-                         "(%(where)s)") % {"where": where})
+        reasons.append(
+            _("results will be processed outside the European Economic Area (%(where)s)")
+            % {"where": where}
+        )
     if organisation_outside:
-        reasons.append(_("the requesting organisation is established outside the EEA "
-                         "(%(country)s)") % {"country": facts.organisation_country or "?"})
+        reasons.append(
+            _("the requesting organisation is established outside the EEA (%(country)s)")
+            % {"country": facts.organisation_country or "?"}
+        )
     if reasons:
         text = "; ".join(reasons)
-        return [CheckOutcome("processing_location", None, NEEDS_REVIEW,
-                             text[:1].upper() + text[1:] + _(
-                                 ". A reviewer must confirm a transfer safeguard (adequacy "
-                                 "decision or appropriate safeguards, GDPR Art. 45–46)."),
-                             details)]
-    return [CheckOutcome("processing_location", None, PASS,
-                         _("All processing stays within the European Economic Area."), details)]
+        return [
+            CheckOutcome(
+                "processing_location",
+                None,
+                NEEDS_REVIEW,
+                text[:1].upper()
+                + text[1:]
+                + _(
+                    ". A reviewer must confirm a transfer safeguard (adequacy "
+                    "decision or appropriate safeguards, GDPR Art. 45–46)."
+                ),
+                details,
+            )
+        ]
+    return [
+        CheckOutcome(
+            "processing_location",
+            None,
+            PASS,
+            _("All processing stays within the European Economic Area."),
+            details,
+        )
+    ]
 
 
 CHECKS: tuple[Callable[[RequestFacts], list[CheckOutcome]], ...] = (
@@ -378,8 +602,9 @@ def overall_status(outcomes: Iterable[CheckOutcome]) -> Status:
 # --------------------------------------------------------------------------------------------
 
 
-def facts_cohort_counts(purpose: Purpose, datasets: Iterable[Any], *,
-                        at: dt.datetime | None = None) -> dict[str, int | None]:
+def facts_cohort_counts(
+    purpose: Purpose, datasets: Iterable[Any], *, at: dt.datetime | None = None
+) -> dict[str, int | None]:
     """Consenting cohort size per dataset slug (``None`` when it cannot be computed).
 
     ``datasets`` are ``catalogue.models.Dataset`` rows. A purpose without a primary purpose
@@ -396,17 +621,20 @@ def facts_cohort_counts(purpose: Purpose, datasets: Iterable[Any], *,
     return counts
 
 
-def dataset_facts(purpose: Purpose, datasets: Iterable[Any], *,
-                  at: dt.datetime | None = None) -> tuple[DatasetFacts, ...]:
+def dataset_facts(
+    purpose: Purpose, datasets: Iterable[Any], *, at: dt.datetime | None = None
+) -> tuple[DatasetFacts, ...]:
     """``DatasetFacts`` for ``catalogue.models.Dataset`` rows, with their cohort counts."""
     datasets = list(datasets)
     counts = facts_cohort_counts(purpose, datasets, at=at)
     return tuple(
         DatasetFacts(
             slug=d.slug,
-            conditions=Conditions(codes=tuple(d.duo_codes or ()),
-                                  diseases=tuple(d.duo_diseases or ()),
-                                  values=dict(d.duo_values or {})),
+            conditions=Conditions(
+                codes=tuple(d.duo_codes or ()),
+                diseases=tuple(d.duo_diseases or ()),
+                values=dict(d.duo_values or {}),
+            ),
             contains_personal_data=d.contains_personal_data,
             min_cohort_size=d.min_cohort_size or DEFAULT_MIN_COHORT,
             cohort_count=counts[d.slug],

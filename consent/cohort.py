@@ -75,8 +75,11 @@ class Cohort:
 
 def check_purpose(purpose: Purpose) -> None:
     """A cohort needs a valid purpose with a primary code (GRU, HMB, DS or POA)."""
-    errors = {path: messages for path, messages in validate(purpose, Conditions()).items()
-              if path.startswith("purpose")}
+    errors = {
+        path: messages
+        for path, messages in validate(purpose, Conditions()).items()
+        if path.startswith("purpose")
+    }
     if not errors and purpose.primary is None:
         errors = {"purpose.codes": ["a cohort needs a primary purpose (GRU, HMB, DS or POA)"]}
     if errors:
@@ -84,8 +87,9 @@ def check_purpose(purpose: Purpose) -> None:
 
 
 def _period(at: dt.datetime) -> Q:
-    return ((Q(period_start__isnull=True) | Q(period_start__lte=at))
-            & (Q(period_end__isnull=True) | Q(period_end__gt=at)))
+    return (Q(period_start__isnull=True) | Q(period_start__lte=at)) & (
+        Q(period_end__isnull=True) | Q(period_end__gt=at)
+    )
 
 
 def _overlapping_denied_diseases(dataset: Dataset, diseases: Iterable[str]) -> list[str]:
@@ -98,8 +102,12 @@ def _overlapping_denied_diseases(dataset: Dataset, diseases: Iterable[str]) -> l
     overlapping: set[str] = set()
     for disease in diseases:
         overlapping |= vocab.mondo_ancestors(disease)
-    denied = (ConsentProvision.objects.filter(dataset=dataset, decision=Decision.DENY, code=DS)
-              .values_list("disease", flat=True).distinct().order_by())
+    denied = (
+        ConsentProvision.objects.filter(dataset=dataset, decision=Decision.DENY, code=DS)
+        .values_list("disease", flat=True)
+        .distinct()
+        .order_by()
+    )
     for candidate in denied:
         if candidate in overlapping:
             continue
@@ -113,14 +121,19 @@ def _overlapping_denied_diseases(dataset: Dataset, diseases: Iterable[str]) -> l
     return sorted(overlapping)
 
 
-def cohort_queryset(*, dataset: Dataset, purpose: Purpose, at: dt.datetime | None = None,
-                    ) -> QuerySet[Participant]:
+def cohort_queryset(
+    *,
+    dataset: Dataset,
+    purpose: Purpose,
+    at: dt.datetime | None = None,
+) -> QuerySet[Participant]:
     """The participants in the cohort, as one query. ``at=None`` means now (current consents)."""
     return _cohort_queryset(dataset, purpose, at or timezone.now(), current_only=at is None)
 
 
-def _cohort_queryset(dataset: Dataset, purpose: Purpose, now: dt.datetime, *,
-                     current_only: bool) -> QuerySet[Participant]:
+def _cohort_queryset(
+    dataset: Dataset, purpose: Purpose, now: dt.datetime, *, current_only: bool
+) -> QuerySet[Participant]:
     """``current_only``: read the current consents (the fast path, a partial index) rather than
     the consent recorded before ``now`` and not superseded by then (history)."""
     check_purpose(purpose)
@@ -135,8 +148,12 @@ def _cohort_queryset(dataset: Dataset, purpose: Purpose, now: dt.datetime, *,
         permits = permits.filter(is_not_for_profit=False)
     if primary == DS:
         permit_tests = [
-            Exists(permits.filter(Q(code__in=PERMITS_COVERING[DS])
-                                  | Q(code=DS, disease__in=sorted(vocab.mondo_ancestors(d)))))
+            Exists(
+                permits.filter(
+                    Q(code__in=PERMITS_COVERING[DS])
+                    | Q(code=DS, disease__in=sorted(vocab.mondo_ancestors(d)))
+                )
+            )
             for d in purpose.diseases
         ]
     else:
@@ -146,21 +163,25 @@ def _cohort_queryset(dataset: Dataset, purpose: Purpose, now: dt.datetime, *,
     if POA_RESEARCH_TYPES & set(research_types):
         excluded |= Q(code=POA)
     if primary == DS:
-        excluded |= Q(code=DS, disease__in=_overlapping_denied_diseases(dataset,
-                                                                        purpose.diseases))
+        excluded |= Q(code=DS, disease__in=_overlapping_denied_diseases(dataset, purpose.diseases))
     denied = Exists(provisions.filter(_period(now), excluded, decision=Decision.DENY))
 
-    consents = ConsentRecord.objects.filter(participant=OuterRef("pk"), dataset=dataset,
-                                            status=ConsentStatus.ACTIVE).filter(_period(now))
+    consents = ConsentRecord.objects.filter(
+        participant=OuterRef("pk"), dataset=dataset, status=ConsentStatus.ACTIVE
+    ).filter(_period(now))
     if current_only:
         consents = consents.filter(is_current=True)
     else:
-        consents = consents.filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=now),
-                                   recorded_at__lte=now)
+        consents = consents.filter(
+            Q(superseded_at__isnull=True) | Q(superseded_at__gt=now), recorded_at__lte=now
+        )
     consents = consents.filter(*permit_tests).filter(~denied)
-    return (Participant.objects.filter(dataset=dataset)
-            .filter(Q(opted_out_at__isnull=True) | Q(opted_out_at__gt=now))
-            .filter(Exists(consents)).order_by())
+    return (
+        Participant.objects.filter(dataset=dataset)
+        .filter(Q(opted_out_at__isnull=True) | Q(opted_out_at__gt=now))
+        .filter(Exists(consents))
+        .order_by()
+    )
 
 
 def _count_and_digest(queryset: QuerySet[Participant]) -> tuple[int, str]:
@@ -203,6 +224,12 @@ def cohort_for(*, dataset: Dataset, purpose: Purpose, at: dt.datetime | None = N
             break
     else:
         raise CohortChanged("consent keeps changing; try again")
-    return Cohort(dataset_id=dataset.pk, purpose=purpose, at=now, count=count, digest=digest,
-                  version=before,
-                  _queryset=_cohort_queryset(dataset, purpose, now, current_only=False))
+    return Cohort(
+        dataset_id=dataset.pk,
+        purpose=purpose,
+        at=now,
+        count=count,
+        digest=digest,
+        version=before,
+        _queryset=_cohort_queryset(dataset, purpose, now, current_only=False),
+    )

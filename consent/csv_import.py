@@ -41,11 +41,30 @@ from consent.models import PSEUDONYM_RE, ConsentSource
 from consent.rules import ConsentRuleError, ConsentSpec, ProvisionNode, flatten
 
 REQUIRED_COLUMNS = ("participant", "permit")
-OPTIONAL_COLUMNS = ("permit_diseases", "deny", "deny_diseases", "status", "period_start",
-                    "period_end", "policy", "policy_version", "date_signed")
+OPTIONAL_COLUMNS = (
+    "permit_diseases",
+    "deny",
+    "deny_diseases",
+    "status",
+    "period_start",
+    "period_end",
+    "policy",
+    "policy_version",
+    "date_signed",
+)
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-STATUSES = frozenset({"draft", "proposed", "active", "inactive", "rejected", "not-done",
-                      "entered-in-error", "unknown"})
+STATUSES = frozenset(
+    {
+        "draft",
+        "proposed",
+        "active",
+        "inactive",
+        "rejected",
+        "not-done",
+        "entered-in-error",
+        "unknown",
+    }
+)
 _SPLIT = re.compile(r"[\s|,;]+")
 _PSEUDONYM = re.compile(PSEUDONYM_RE)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -72,12 +91,15 @@ def _row_spec(number: int, row: dict[str, str]) -> ConsentSpec:
     reasons: list[str] = []
     pseudonym = row["participant"].strip()
     if not _PSEUDONYM.match(pseudonym):
-        reasons.append(f"participant: {pseudonym!r} is not a usable pseudonymous id (1–128 "
-                       "letters, digits, '.', ':', '-' or '_')")
+        reasons.append(
+            f"participant: {pseudonym!r} is not a usable pseudonymous id (1–128 "
+            "letters, digits, '.', ':', '-' or '_')"
+        )
     status = (row.get("status") or "").strip() or "active"
     if status not in STATUSES:
-        reasons.append(f"status: {status!r} is not a FHIR Consent status "
-                       f"({', '.join(sorted(STATUSES))})")
+        reasons.append(
+            f"status: {status!r} is not a FHIR Consent status ({', '.join(sorted(STATUSES))})"
+        )
     start = _instant(row.get("period_start") or "", "period_start", reasons)
     end = _instant(row.get("period_end") or "", "period_end", reasons, is_end=True)
     if start and end and start >= end:
@@ -98,30 +120,48 @@ def _row_spec(number: int, row: dict[str, str]) -> ConsentSpec:
     for decision in ("permit", "deny"):
         codes = _codes(row.get(decision) or "")
         diseases = _codes(row.get(f"{decision}_diseases") or "")
-        reasons.extend(f"{decision}: {code!r} is not a DUO code; write it as DUO:NNNNNNN"
-                       for code in codes if not _DUO.match(code))
-        reasons.extend(f"{decision}_diseases: {code!r} is not a MONDO id; write it as "
-                       "MONDO:NNNNNNN" for code in diseases if not _MONDO.match(code))
+        reasons.extend(
+            f"{decision}: {code!r} is not a DUO code; write it as DUO:NNNNNNN"
+            for code in codes
+            if not _DUO.match(code)
+        )
+        reasons.extend(
+            f"{decision}_diseases: {code!r} is not a MONDO id; write it as MONDO:NNNNNNN"
+            for code in diseases
+            if not _MONDO.match(code)
+        )
         if not codes and diseases:
-            reasons.append(f"{decision}_diseases: diseases given without a DS code in "
-                           f"{decision}")
+            reasons.append(f"{decision}_diseases: diseases given without a DS code in {decision}")
         if codes:
-            nodes.append(ProvisionNode(
-                decision=decision, codings=[(None, code) for code in codes + diseases],
-                path=decision,
-            ))
+            nodes.append(
+                ProvisionNode(
+                    decision=decision,
+                    codings=[(None, code) for code in codes + diseases],
+                    path=decision,
+                )
+            )
     try:
-        rows, modifiers, notes = flatten(base_decision="deny", provisions=nodes,
-                                         base_start=start, base_end=end)
+        rows, modifiers, notes = flatten(
+            base_decision="deny", provisions=nodes, base_start=start, base_end=end
+        )
     except ConsentRuleError as exc:
         reasons.extend(exc.reasons)
     if reasons:
         raise ConsentRuleError(reasons)
     return ConsentSpec(
-        pseudonym=pseudonym, status=status, decision="deny", source=ConsentSource.CSV,
-        source_id=f"row {number}", period_start=start, period_end=end,
-        policy_uri=policy_uri[:500], policy_version=policy_version[:100], date_signed=signed,
-        provisions=rows, modifiers=modifiers, notes=notes,
+        pseudonym=pseudonym,
+        status=status,
+        decision="deny",
+        source=ConsentSource.CSV,
+        source_id=f"row {number}",
+        period_start=start,
+        period_end=end,
+        policy_uri=policy_uri[:500],
+        policy_version=policy_version[:100],
+        date_signed=signed,
+        provisions=rows,
+        modifiers=modifiers,
+        notes=notes,
     )
 
 
@@ -155,8 +195,10 @@ def parse_csv(content: bytes | str) -> list[ImportEntry]:
     if repeated:
         problems.append(f"repeated column(s) {', '.join(repeated)}")
     if problems:
-        raise DocumentError("; ".join(problems) + f". Expected columns: {', '.join(COLUMNS)} "
-                            f"(required: {', '.join(REQUIRED_COLUMNS)})")
+        raise DocumentError(
+            "; ".join(problems) + f". Expected columns: {', '.join(COLUMNS)} "
+            f"(required: {', '.join(REQUIRED_COLUMNS)})"
+        )
     entries = []
     for offset, values in enumerate(rows):
         number = offset + 2  # the header is row 1, as a spreadsheet shows it

@@ -53,19 +53,37 @@ from pydantic import ValidationError
 from consent.models import PSEUDONYM_RE, ConsentSource
 from consent.rules import ConsentRuleError, ConsentSpec, ProvisionNode, flatten
 
-R4_STATUSES = frozenset({"draft", "proposed", "active", "rejected", "inactive",
-                         "entered-in-error"})
-R5_STATUSES = frozenset({"draft", "active", "inactive", "not-done", "entered-in-error",
-                         "unknown"})
-_R4_KEYS = frozenset({"scope", "patient", "dateTime", "policyRule", "policy", "performer",
-                      "organization"})
-_R5_KEYS = frozenset({"decision", "subject", "date", "grantor", "grantee", "manager",
-                      "controller", "policyBasis", "policyText", "regulatoryBasis"})
+R4_STATUSES = frozenset({"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"})
+R5_STATUSES = frozenset({"draft", "active", "inactive", "not-done", "entered-in-error", "unknown"})
+_R4_KEYS = frozenset(
+    {"scope", "patient", "dateTime", "policyRule", "policy", "performer", "organization"}
+)
+_R5_KEYS = frozenset(
+    {
+        "decision",
+        "subject",
+        "date",
+        "grantor",
+        "grantee",
+        "manager",
+        "controller",
+        "policyBasis",
+        "policyText",
+        "regulatoryBasis",
+    }
+)
 #: policyRule codes (v3 ActCode) that say what an untyped R4 root provision means.
-_POLICY_RULE_DECISION = {"OPTIN": "permit", "OPTINR": "permit", "OPTOUT": "deny",
-                         "OPTOUTE": "deny"}
-_CONSTRAINTS_R5 = ("actor", "data", "resourceType", "documentType", "code", "securityLabel",
-                   "dataPeriod", "expression")
+_POLICY_RULE_DECISION = {"OPTIN": "permit", "OPTINR": "permit", "OPTOUT": "deny", "OPTOUTE": "deny"}
+_CONSTRAINTS_R5 = (
+    "actor",
+    "data",
+    "resourceType",
+    "documentType",
+    "code",
+    "securityLabel",
+    "dataPeriod",
+    "expression",
+)
 _CONSTRAINTS_R4 = ("actor", "data", "class_fhir", "code", "securityLabel", "dataPeriod")
 _PSEUDONYM = re.compile(PSEUDONYM_RE)
 MAX_REASONS = 10
@@ -152,8 +170,10 @@ def pseudonym_from_reference(reference: Any, field_name: str, reasons: list[str]
         reasons.append(f"{field_name}: gives neither an identifier value nor a Patient reference")
         return ""
     if not _PSEUDONYM.match(value):
-        reasons.append(f"{field_name}: {value!r} is not a usable pseudonymous id (1–128 letters, "
-                       "digits, '.', ':', '-' or '_')")
+        reasons.append(
+            f"{field_name}: {value!r} is not a usable pseudonymous id (1–128 letters, "
+            "digits, '.', ':', '-' or '_')"
+        )
         return ""
     return value
 
@@ -187,18 +207,27 @@ def _validation_reasons(exc: ValidationError) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _nodes_r5(provisions: Iterable[Any] | None, parent_decision: str, path: str,
-              ) -> list[ProvisionNode]:
+def _nodes_r5(
+    provisions: Iterable[Any] | None,
+    parent_decision: str,
+    path: str,
+) -> list[ProvisionNode]:
     decision = "deny" if parent_decision == "permit" else "permit"  # exceptions alternate
     nodes = []
     for index, provision in enumerate(provisions or []):
         where = f"{path}[{index}]"
         start, end = _period(provision.period)
-        nodes.append(ProvisionNode(
-            decision=decision, codings=_codings(provision.purpose), period_start=start,
-            period_end=end, constrained=_constraints(provision, _CONSTRAINTS_R5),
-            children=_nodes_r5(provision.provision, decision, f"{where}.provision"), path=where,
-        ))
+        nodes.append(
+            ProvisionNode(
+                decision=decision,
+                codings=_codings(provision.purpose),
+                period_start=start,
+                period_end=end,
+                constrained=_constraints(provision, _CONSTRAINTS_R5),
+                children=_nodes_r5(provision.provision, decision, f"{where}.provision"),
+                path=where,
+            )
+        )
     return nodes
 
 
@@ -206,8 +235,9 @@ def _spec_r5(resource: ConsentR5, source_id: str) -> ConsentSpec:
     reasons: list[str] = []
     status = resource.status or ""
     if status not in R5_STATUSES:
-        reasons.append(f"status: {status!r} is not an R5 Consent status "
-                       f"({', '.join(sorted(R5_STATUSES))})")
+        reasons.append(
+            f"status: {status!r} is not an R5 Consent status ({', '.join(sorted(R5_STATUSES))})"
+        )
     pseudonym = pseudonym_from_reference(resource.subject, "subject", reasons)
     decision = resource.decision or "deny"
     if decision not in ("permit", "deny"):
@@ -223,14 +253,25 @@ def _spec_r5(resource: ConsentR5, source_id: str) -> ConsentSpec:
     if reasons:
         raise ConsentRuleError(reasons)
     rows, modifiers, notes = flatten(
-        base_decision=decision, provisions=_nodes_r5(resource.provision, decision, "provision"),
-        base_start=start, base_end=end,
+        base_decision=decision,
+        provisions=_nodes_r5(resource.provision, decision, "provision"),
+        base_start=start,
+        base_end=end,
     )
     return ConsentSpec(
-        pseudonym=pseudonym, status=status, decision=decision, source=ConsentSource.FHIR_R5,
-        source_id=source_id, period_start=start, period_end=end, policy_uri=policy_uri[:500],
-        policy_version=policy_version[:100], date_signed=_date(resource.date),
-        provisions=rows, modifiers=modifiers, notes=notes,
+        pseudonym=pseudonym,
+        status=status,
+        decision=decision,
+        source=ConsentSource.FHIR_R5,
+        source_id=source_id,
+        period_start=start,
+        period_end=end,
+        policy_uri=policy_uri[:500],
+        policy_version=policy_version[:100],
+        date_signed=_date(resource.date),
+        provisions=rows,
+        modifiers=modifiers,
+        notes=notes,
     )
 
 
@@ -250,8 +291,11 @@ def _date(value: Any) -> dt.date | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _nodes_r4(provisions: Iterable[Any] | None, path: str, reasons: list[str],
-              ) -> list[ProvisionNode]:
+def _nodes_r4(
+    provisions: Iterable[Any] | None,
+    path: str,
+    reasons: list[str],
+) -> list[ProvisionNode]:
     nodes = []
     for index, provision in enumerate(provisions or []):
         where = f"{path}[{index}]"
@@ -259,11 +303,17 @@ def _nodes_r4(provisions: Iterable[Any] | None, path: str, reasons: list[str],
             reasons.append(f"{where}.type: nested provisions must say permit or deny")
             continue
         start, end = _period(provision.period)
-        nodes.append(ProvisionNode(
-            decision=provision.type, codings=_codings(provision.purpose), period_start=start,
-            period_end=end, constrained=_constraints(provision, _CONSTRAINTS_R4),
-            children=_nodes_r4(provision.provision, f"{where}.provision", reasons), path=where,
-        ))
+        nodes.append(
+            ProvisionNode(
+                decision=provision.type,
+                codings=_codings(provision.purpose),
+                period_start=start,
+                period_end=end,
+                constrained=_constraints(provision, _CONSTRAINTS_R4),
+                children=_nodes_r4(provision.provision, f"{where}.provision", reasons),
+                path=where,
+            )
+        )
     return nodes
 
 
@@ -276,8 +326,9 @@ def _spec_r4(resource: ConsentR4, source_id: str) -> ConsentSpec:
     reasons: list[str] = []
     status = resource.status or ""
     if status not in R4_STATUSES:
-        reasons.append(f"status: {status!r} is not an R4 Consent status "
-                       f"({', '.join(sorted(R4_STATUSES))})")
+        reasons.append(
+            f"status: {status!r} is not an R4 Consent status ({', '.join(sorted(R4_STATUSES))})"
+        )
     pseudonym = pseudonym_from_reference(resource.patient, "patient", reasons)
     policy_uri, policy_version = "", ""
     for policy in resource.policy or []:
@@ -295,10 +346,13 @@ def _spec_r4(resource: ConsentR4, source_id: str) -> ConsentSpec:
         if start and end and start >= end:
             reasons.append("provision.period: ends before it starts")
         decision = root.type or next(
-            (_POLICY_RULE_DECISION[c] for c in rule_codes if c in _POLICY_RULE_DECISION), None)
+            (_POLICY_RULE_DECISION[c] for c in rule_codes if c in _POLICY_RULE_DECISION), None
+        )
         if decision not in ("permit", "deny"):
-            reasons.append("provision.type: the root provision says neither permit nor deny, "
-                           "and policyRule is not OPTIN or OPTOUT")
+            reasons.append(
+                "provision.type: the root provision says neither permit nor deny, "
+                "and policyRule is not OPTIN or OPTOUT"
+            )
         children = _nodes_r4(root.provision, "provision.provision", reasons)
         purposes = _codings(root.purpose)
         names_duo = any(
@@ -308,22 +362,38 @@ def _spec_r4(resource: ConsentR4, source_id: str) -> ConsentSpec:
         if decision == "deny" and not names_duo:
             nodes = children  # the base rule: deny everything except the nested permits
         elif decision in ("permit", "deny"):
-            nodes = [ProvisionNode(
-                decision=decision, codings=purposes, period_start=start, period_end=end,
-                constrained=_constraints(root, _CONSTRAINTS_R4), children=children,
-                path="provision",
-            )]
+            nodes = [
+                ProvisionNode(
+                    decision=decision,
+                    codings=purposes,
+                    period_start=start,
+                    period_end=end,
+                    constrained=_constraints(root, _CONSTRAINTS_R4),
+                    children=children,
+                    path="provision",
+                )
+            ]
     if reasons:
         raise ConsentRuleError(reasons)
-    rows, modifiers, notes = flatten(base_decision="deny", provisions=nodes,
-                                     base_start=start, base_end=end)
+    rows, modifiers, notes = flatten(
+        base_decision="deny", provisions=nodes, base_start=start, base_end=end
+    )
     if root is None:
         notes = (*notes, "the consent has no provision, so it permits no research use")
     return ConsentSpec(
-        pseudonym=pseudonym, status=status, decision="deny", source=ConsentSource.FHIR_R4,
-        source_id=source_id, period_start=start, period_end=end, policy_uri=policy_uri[:500],
-        policy_version=policy_version[:100], date_signed=_date(resource.dateTime),
-        provisions=rows, modifiers=modifiers, notes=notes,
+        pseudonym=pseudonym,
+        status=status,
+        decision="deny",
+        source=ConsentSource.FHIR_R4,
+        source_id=source_id,
+        period_start=start,
+        period_end=end,
+        policy_uri=policy_uri[:500],
+        policy_version=policy_version[:100],
+        date_signed=_date(resource.dateTime),
+        provisions=rows,
+        modifiers=modifiers,
+        notes=notes,
     )
 
 
@@ -343,8 +413,12 @@ def detect_version(resource: dict[str, Any]) -> str:
     return ""
 
 
-def _consent_entry(number: int, label: str, resource: dict[str, Any], version: str,
-                   ) -> ImportEntry:
+def _consent_entry(
+    number: int,
+    label: str,
+    resource: dict[str, Any],
+    version: str,
+) -> ImportEntry:
     entry = ImportEntry(number=number, label=label)
     chosen = version if version in ("r4", "r5") else detect_version(resource)
     candidates = [chosen] if chosen else ["r5", "r4"]
@@ -376,34 +450,50 @@ def _bundle_entries(bundle: dict[str, Any], version: str) -> list[ImportEntry]:
         items = []
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise DocumentError("Bundle.entry must be a list of entries")
-    envelope = {**bundle, "entry": [{k: v for k, v in item.items() if k != "resource"}
-                                    for item in items]}
+    envelope = {
+        **bundle,
+        "entry": [{k: v for k, v in item.items() if k != "resource"} for item in items],
+    }
     model = BundleR4 if version == "r4" else BundleR5
     try:
         model.model_validate(envelope)
     except ValidationError as exc:
-        raise DocumentError("the Bundle is not valid FHIR: "
-                            + "; ".join(_validation_reasons(exc))) from exc
+        raise DocumentError(
+            "the Bundle is not valid FHIR: " + "; ".join(_validation_reasons(exc))
+        ) from exc
     entries = []
     for number, item in enumerate(items, start=1):
         resource = item.get("resource")
         if not isinstance(resource, dict):
-            entries.append(ImportEntry(number, f"entry {number}",
-                                       reasons=["the entry has no resource"]))
+            entries.append(
+                ImportEntry(number, f"entry {number}", reasons=["the entry has no resource"])
+            )
             continue
         kind = resource.get("resourceType")
-        label = f"entry {number} ({kind}/{resource.get('id', '')})" if resource.get("id") else (
-            f"entry {number} ({kind})")
+        label = (
+            f"entry {number} ({kind}/{resource.get('id', '')})"
+            if resource.get("id")
+            else (f"entry {number} ({kind})")
+        )
         if kind != "Consent":
-            entries.append(ImportEntry(number, label, is_ignored=True,
-                                       reasons=[f"a {kind} resource, not a Consent: skipped"]))
+            entries.append(
+                ImportEntry(
+                    number,
+                    label,
+                    is_ignored=True,
+                    reasons=[f"a {kind} resource, not a Consent: skipped"],
+                )
+            )
             continue
         entries.append(_consent_entry(number, label, resource, version))
     return entries
 
 
-def parse_document(content: bytes | str | dict[str, Any], *, version: str = "auto",
-                   ) -> list[ImportEntry]:
+def parse_document(
+    content: bytes | str | dict[str, Any],
+    *,
+    version: str = "auto",
+) -> list[ImportEntry]:
     """Every Consent of a FHIR JSON document (one Consent or a Bundle), read or refused.
 
     ``version`` is ``"r4"``, ``"r5"`` or ``"auto"`` (decide per resource from its elements).
@@ -424,5 +514,4 @@ def parse_document(content: bytes | str | dict[str, Any], *, version: str = "aut
     if kind == "Consent":
         label = f"Consent/{data['id']}" if data.get("id") else "Consent"
         return [_consent_entry(1, label, data, version)]
-    raise DocumentError(f"expected a Consent or a Bundle of Consents, got resourceType "
-                        f"{kind!r}")
+    raise DocumentError(f"expected a Consent or a Bundle of Consents, got resourceType {kind!r}")

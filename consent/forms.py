@@ -17,35 +17,55 @@ _SPLIT = re.compile(r"[\s,;|]+")
 class ConsentImportForm(forms.Form):
     file = forms.FileField(
         label=_("Consent file"),
-        help_text=_("A FHIR R4 or R5 Consent, or a Bundle of them (JSON), or a CSV file with "
-                    "the documented columns. Everything in it is imported, or nothing."),
+        help_text=_(
+            "A FHIR R4 or R5 Consent, or a Bundle of them (JSON), or a CSV file with "
+            "the documented columns. Everything in it is imported, or nothing."
+        ),
     )
     type = forms.ChoiceField(
-        label=_("File type"), initial="auto",
-        choices=[("auto", _("Detect from the content")), ("fhir-r4", _("FHIR R4")),
-                 ("fhir-r5", _("FHIR R5")), ("csv", _("CSV"))],
+        label=_("File type"),
+        initial="auto",
+        choices=[
+            ("auto", _("Detect from the content")),
+            ("fhir-r4", _("FHIR R4")),
+            ("fhir-r5", _("FHIR R5")),
+            ("csv", _("CSV")),
+        ],
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(_("The file is larger than 20 MB; use the API or the "
-                                          "consent_import command for bigger files."))
+            raise forms.ValidationError(
+                _(
+                    "The file is larger than 20 MB; use the API or the "
+                    "consent_import command for bigger files."
+                )
+            )
         return upload
 
 
 class ParticipantFindForm(forms.Form):
     pseudonym = forms.RegexField(
-        label=_("Pseudonymous id"), regex=PSEUDONYM_RE, max_length=128,
-        error_messages={"invalid": _("A pseudonymous id is 1–128 letters, digits, dots, "
-                                     "colons, hyphens or underscores.")},
+        label=_("Pseudonymous id"),
+        regex=PSEUDONYM_RE,
+        max_length=128,
+        error_messages={
+            "invalid": _(
+                "A pseudonymous id is 1–128 letters, digits, dots, colons, hyphens or underscores."
+            )
+        },
     )
 
 
 class WithdrawForm(forms.Form):
-    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=500,
-                           widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text=_("For example how the withdrawal reached you. No names."))
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example how the withdrawal reached you. No names."),
+    )
     confirm = forms.BooleanField(
         label=_("I confirm that this participant has withdrawn their consent."),
         error_messages={"required": _("Tick the box to confirm the withdrawal.")},
@@ -54,25 +74,35 @@ class WithdrawForm(forms.Form):
 
 class OptOutForm(forms.Form):
     confirm = forms.BooleanField(
-        label=_("I confirm that this participant has registered a national opt-out from "
-                "secondary use of their health data."),
+        label=_(
+            "I confirm that this participant has registered a national opt-out from "
+            "secondary use of their health data."
+        ),
         error_messages={"required": _("Tick the box to confirm the opt-out.")},
     )
 
 
 class ConditionsForm(forms.Form):
     codes = forms.CharField(
-        label=_("DUO codes"), max_length=1000,
-        help_text=_("One data use permission (e.g. DUO:0000006 for health/medical/biomedical "
-                    "research) and any modifiers, separated by spaces."),
+        label=_("DUO codes"),
+        max_length=1000,
+        help_text=_(
+            "One data use permission (e.g. DUO:0000006 for health/medical/biomedical "
+            "research) and any modifiers, separated by spaces."
+        ),
     )
     diseases = forms.CharField(
-        label=_("Diseases (MONDO)"), max_length=2000, required=False,
-        help_text=_("Required with disease specific research (DUO:0000007): MONDO ids "
-                    "separated by spaces."),
+        label=_("Diseases (MONDO)"),
+        max_length=2000,
+        required=False,
+        help_text=_(
+            "Required with disease specific research (DUO:0000007): MONDO ids separated by spaces."
+        ),
     )
     values = forms.CharField(
-        label=_("Modifier values (JSON)"), required=False, max_length=4000,
+        label=_("Modifier values (JSON)"),
+        required=False,
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_('For example {"DUO:0000022": "EU", "DUO:0000025": 36}.'),
     )

@@ -22,38 +22,51 @@ class EhdsCategory(models.TextChoices):
     POLICY_MAKING = "b", _("(b) Policy making and regulatory activities of public sector bodies")
     STATISTICS = "c", _("(c) Official statistics related to the health or care sectors")
     EDUCATION = "d", _("(d) Education or teaching in health or care sectors")
-    SCIENTIFIC_RESEARCH = "e", _(
-        "(e) Scientific research related to health or care sectors, including development and "
-        "innovation and the training, testing and evaluation of algorithms"
+    SCIENTIFIC_RESEARCH = (
+        "e",
+        _(
+            "(e) Scientific research related to health or care sectors, including development and "
+            "innovation and the training, testing and evaluation of algorithms"
+        ),
     )
-    CARE_IMPROVEMENT = "f", _(
-        "(f) Improving the delivery of care, optimising treatment and providing health care"
+    CARE_IMPROVEMENT = (
+        "f",
+        _("(f) Improving the delivery of care, optimising treatment and providing health care"),
     )
 
 
-PUBLIC_BODY_CATEGORIES: frozenset[str] = frozenset({
-    EhdsCategory.PUBLIC_HEALTH, EhdsCategory.POLICY_MAKING, EhdsCategory.STATISTICS,
-})
+PUBLIC_BODY_CATEGORIES: frozenset[str] = frozenset(
+    {
+        EhdsCategory.PUBLIC_HEALTH,
+        EhdsCategory.POLICY_MAKING,
+        EhdsCategory.STATISTICS,
+    }
+)
 
 
 class ProhibitedUse(models.TextChoices):
     """EHDS Art. 54: secondary uses that are prohibited whatever the permit says."""
 
-    DETRIMENTAL_DECISIONS = "detrimental_decisions", _(
-        "(a) Taking decisions detrimental to a person or group based on their health data"
+    DETRIMENTAL_DECISIONS = (
+        "detrimental_decisions",
+        _("(a) Taking decisions detrimental to a person or group based on their health data"),
     )
-    INSURANCE_EMPLOYMENT = "insurance_employment", _(
-        "(b) Decisions on job offers, less favourable terms for goods or services, insurance "
-        "or credit, or other discrimination based on health data"
+    INSURANCE_EMPLOYMENT = (
+        "insurance_employment",
+        _(
+            "(b) Decisions on job offers, less favourable terms for goods or services, insurance "
+            "or credit, or other discrimination based on health data"
+        ),
     )
     ADVERTISING = "advertising", _("(c) Advertising or marketing activities")
-    HARMFUL_PRODUCTS = "harmful_products", _(
-        "(d) Developing products or services that may harm individuals, public health or "
-        "society (illicit drugs, alcohol, tobacco and nicotine, weaponry, addictive products)"
+    HARMFUL_PRODUCTS = (
+        "harmful_products",
+        _(
+            "(d) Developing products or services that may harm individuals, public health or "
+            "society (illicit drugs, alcohol, tobacco and nicotine, weaponry, addictive products)"
+        ),
     )
-    UNETHICAL = "unethical", _(
-        "(e) Activities in conflict with ethical provisions of national law"
-    )
+    UNETHICAL = "unethical", _("(e) Activities in conflict with ethical provisions of national law")
 
 
 class GdprArt6Basis(models.TextChoices):
@@ -79,20 +92,54 @@ class GdprArt9Basis(models.TextChoices):
     SUBSTANTIAL_PUBLIC_INTEREST = "g", _("(g) Substantial public interest, on the basis of law")
     HEALTH_CARE = "h", _("(h) Preventive or occupational medicine, health or social care")
     PUBLIC_HEALTH = "i", _("(i) Public interest in the area of public health")
-    RESEARCH = "j", _("(j) Archiving, scientific or historical research or statistics "
-                      "(Art. 89(1))")
+    RESEARCH = "j", _("(j) Archiving, scientific or historical research or statistics (Art. 89(1))")
 
 
 #: Art. 9(2) points that fit the secondary use of health data for research and statistics;
 #: any other point needs a reviewer to confirm it applies.
-ART9_FOR_SECONDARY_USE: frozenset[str] = frozenset({
-    GdprArt9Basis.EXPLICIT_CONSENT, GdprArt9Basis.SUBSTANTIAL_PUBLIC_INTEREST,
-    GdprArt9Basis.HEALTH_CARE, GdprArt9Basis.PUBLIC_HEALTH, GdprArt9Basis.RESEARCH,
-})
+ART9_FOR_SECONDARY_USE: frozenset[str] = frozenset(
+    {
+        GdprArt9Basis.EXPLICIT_CONSENT,
+        GdprArt9Basis.SUBSTANTIAL_PUBLIC_INTEREST,
+        GdprArt9Basis.HEALTH_CARE,
+        GdprArt9Basis.PUBLIC_HEALTH,
+        GdprArt9Basis.RESEARCH,
+    }
+)
 
 #: The European Economic Area: the 27 EU member states and Iceland, Liechtenstein and Norway
 #: (ISO 3166-1 alpha-2; Greece is GR).
-EEA_COUNTRIES: frozenset[str] = frozenset({
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
-})
+EEA_COUNTRIES: frozenset[str] = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "IS",
+        "LI",
+        "NO",
+    }
+)

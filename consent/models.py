@@ -61,8 +61,9 @@ class ConsentSource(models.TextChoices):
 class DatasetConsentState(models.Model):
     """The cohort version of a dataset: bumped under a row lock by every consent change."""
 
-    dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, primary_key=True,
-                                   related_name="consent_state")
+    dataset = models.OneToOneField(
+        Dataset, on_delete=models.CASCADE, primary_key=True, related_name="consent_state"
+    )
     version = models.PositiveBigIntegerField(default=0)
     changed_at = models.DateTimeField(null=True, blank=True)
 
@@ -74,8 +75,9 @@ class Participant(models.Model):
     """A pseudonymous person whose data a dataset holds. The hub never sees who they are."""
 
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="participants")
-    pseudonym = models.CharField(_("pseudonymous id"), max_length=128,
-                                 validators=[validate_pseudonym])
+    pseudonym = models.CharField(
+        _("pseudonymous id"), max_length=128, validators=[validate_pseudonym]
+    )
     # EHDS Art. 71: the right to opt out of secondary use. Recorded with its time; it takes
     # effect from then and removes the person from every cohort whatever their consent says.
     opted_out_at = models.DateTimeField(_("national opt-out recorded at"), null=True, blank=True)
@@ -84,8 +86,9 @@ class Participant(models.Model):
     class Meta:
         ordering = ["dataset", "pseudonym"]
         constraints = [
-            models.UniqueConstraint(fields=["dataset", "pseudonym"],
-                                    name="participant_unique_pseudonym"),
+            models.UniqueConstraint(
+                fields=["dataset", "pseudonym"], name="participant_unique_pseudonym"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -99,49 +102,66 @@ class Participant(models.Model):
 class ConsentRecord(models.Model):
     """One version of a participant's consent (never edited after it is written)."""
 
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT,
-                                    related_name="consents")
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consents")
     # Denormalised from the participant so that a dataset's cohort is one indexed range.
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("status"), max_length=20, choices=ConsentStatus.choices)
-    decision = models.CharField(_("base decision"), max_length=6, choices=Decision.choices,
-                                default=Decision.DENY)
+    decision = models.CharField(
+        _("base decision"), max_length=6, choices=Decision.choices, default=Decision.DENY
+    )
     period_start = models.DateTimeField(_("valid from"), null=True, blank=True)
-    period_end = models.DateTimeField(_("valid until"), null=True, blank=True,
-                                      help_text=_("Exclusive: consent ends at this moment."))
+    period_end = models.DateTimeField(
+        _("valid until"),
+        null=True,
+        blank=True,
+        help_text=_("Exclusive: consent ends at this moment."),
+    )
     policy_uri = models.CharField(_("policy"), max_length=500, blank=True)
     policy_version = models.CharField(_("policy version"), max_length=100, blank=True)
     date_signed = models.DateField(_("date signed"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=ConsentSource.choices)
-    source_id = models.CharField(_("source id"), max_length=200, blank=True,
-                                 help_text=_("The FHIR resource id or CSV row it came from."))
+    source_id = models.CharField(
+        _("source id"),
+        max_length=200,
+        blank=True,
+        help_text=_("The FHIR resource id or CSV row it came from."),
+    )
     # sha256 of the normalised content: an identical re-import is recognised and skipped.
     content_digest = models.CharField(max_length=64)
     modifiers = models.JSONField(_("duties and notes"), default=list, blank=True)
     note = models.TextField(_("note"), blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), db_index=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
     is_current = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["participant", "-recorded_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["participant"], condition=Q(is_current=True),
-                                    name="consent_one_current_per_participant"),
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=Q(is_current=True),
+                name="consent_one_current_per_participant",
+            ),
             models.CheckConstraint(
-                condition=Q(period_start__isnull=True) | Q(period_end__isnull=True)
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
                 | Q(period_start__lt=models.F("period_end")),
                 name="consent_period_ordered",
             ),
-            models.CheckConstraint(condition=Q(status__in=ConsentStatus.values),
-                                   name="consent_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=ConsentStatus.values), name="consent_status_valid"
+            ),
         ]
         indexes = [
             # The cohort "now": the current, active consents of one dataset.
-            models.Index(fields=["dataset", "participant"], name="consent_current_active",
-                         condition=Q(is_current=True, status="active")),
+            models.Index(
+                fields=["dataset", "participant"],
+                name="consent_current_active",
+                condition=Q(is_current=True, status="active"),
+            ),
             # The cohort at a past time, and a participant's history.
             models.Index(fields=["participant", "recorded_at"], name="consent_history"),
         ]
@@ -159,8 +179,7 @@ class ConsentProvision(models.Model):
     use or not-for-profit organisations (DUO NCU / NPU / NPUNCU on the same provision).
     """
 
-    consent = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT,
-                                related_name="provisions")
+    consent = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="provisions")
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=6, choices=Decision.choices)
     code = models.CharField(_("DUO purpose"), max_length=11)
@@ -173,25 +192,27 @@ class ConsentProvision(models.Model):
     class Meta:
         ordering = ["consent", "decision", "code", "disease"]
         constraints = [
-            models.CheckConstraint(condition=Q(code__regex=r"^DUO:[0-9]{7}$"),
-                                   name="provision_code_duo"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^DUO:[0-9]{7}$"), name="provision_code_duo"
+            ),
             models.CheckConstraint(
                 condition=Q(disease="") | Q(code="DUO:0000007", disease__regex=r"^MONDO:[0-9]{7}$"),
                 name="provision_disease_only_with_ds",
             ),
             models.CheckConstraint(
-                condition=Q(period_start__isnull=True) | Q(period_end__isnull=True)
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
                 | Q(period_start__lt=models.F("period_end")),
                 name="provision_period_ordered",
             ),
         ]
         indexes = [
             # EXISTS / NOT EXISTS probes from a consent: (consent, decision, code) first.
-            models.Index(fields=["consent", "decision", "code", "disease"],
-                         name="provision_probe"),
+            models.Index(fields=["consent", "decision", "code", "disease"], name="provision_probe"),
             # The distinct disease-specific denials of a dataset (a handful of values).
-            models.Index(fields=["dataset", "decision", "code", "disease"],
-                         name="provision_dataset_code"),
+            models.Index(
+                fields=["dataset", "decision", "code", "disease"], name="provision_dataset_code"
+            ),
         ]
 
     def __str__(self) -> str:

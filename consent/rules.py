@@ -58,7 +58,12 @@ MDS, POPULATION, ANCESTRY = "DUO:0000031", "DUO:0000032", "DUO:0000033"
 NMDS, GSO, NPUNCU, NPOA = "DUO:0000015", "DUO:0000016", "DUO:0000018", "DUO:0000044"
 NPU, NCU, CC = "DUO:0000045", "DUO:0000046", "DUO:0000043"
 IRB, PUB, COL, MOR, TS, RTN = (
-    "DUO:0000021", "DUO:0000019", "DUO:0000020", "DUO:0000024", "DUO:0000025", "DUO:0000029",
+    "DUO:0000021",
+    "DUO:0000019",
+    "DUO:0000020",
+    "DUO:0000024",
+    "DUO:0000025",
+    "DUO:0000029",
 )
 GS, US, PS, IS, RS = "DUO:0000022", "DUO:0000026", "DUO:0000027", "DUO:0000028", "DUO:0000012"
 
@@ -107,7 +112,9 @@ class ProvisionSpec:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "decision": self.decision, "code": self.code, "disease": self.disease,
+            "decision": self.decision,
+            "code": self.code,
+            "disease": self.disease,
             "period_start": self.period_start.isoformat() if self.period_start else None,
             "period_end": self.period_end.isoformat() if self.period_end else None,
             "is_non_commercial": self.is_non_commercial,
@@ -137,13 +144,16 @@ class ConsentSpec:
     def digest(self) -> str:
         """sha256 of the meaning (not the source format): an identical re-import is a no-op."""
         content = {
-            "status": self.status, "decision": self.decision,
+            "status": self.status,
+            "decision": self.decision,
             "period_start": self.period_start.isoformat() if self.period_start else None,
             "period_end": self.period_end.isoformat() if self.period_end else None,
-            "policy_uri": self.policy_uri, "policy_version": self.policy_version,
+            "policy_uri": self.policy_uri,
+            "policy_version": self.policy_version,
             "date_signed": self.date_signed.isoformat() if self.date_signed else None,
-            "provisions": sorted((p.as_json() for p in self.provisions),
-                                 key=lambda p: json.dumps(p, sort_keys=True)),
+            "provisions": sorted(
+                (p.as_json() for p in self.provisions), key=lambda p: json.dumps(p, sort_keys=True)
+            ),
             "modifiers": sorted(self.modifiers),
         }
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
@@ -168,7 +178,7 @@ def normalise_code(system: str | None, code: str | None) -> tuple[str, str] | No
             return kind, code
         if system in (purl, purl.removesuffix(".owl")):
             if code.startswith(f"{prefix}_"):
-                return kind, f"{prefix}:{code[len(prefix) + 1:]}"
+                return kind, f"{prefix}:{code[len(prefix) + 1 :]}"
             return kind, code if ":" in code else f"{prefix}:{code}"
     return None
 
@@ -188,8 +198,9 @@ class Purposes:
         return bool(self.permissions or self.research_types or self.modifiers)
 
 
-def read_purposes(codings: Iterable[tuple[str | None, str | None]], where: str,
-                  errors: list[str]) -> Purposes:
+def read_purposes(
+    codings: Iterable[tuple[str | None, str | None]], where: str, errors: list[str]
+) -> Purposes:
     """Sort a provision's purpose Codings; record every unusable one in ``errors``."""
     found = Purposes()
     for system, code in codings:
@@ -224,8 +235,9 @@ def read_purposes(codings: Iterable[tuple[str | None, str | None]], where: str,
         else:
             errors.append(f"{where}: {term.display} is not a research purpose")
     if found.diseases and DS not in found.permissions:
-        errors.append(f"{where}: disease terms apply only with disease specific research "
-                      f"(DS, {DS})")
+        errors.append(
+            f"{where}: disease terms apply only with disease specific research (DS, {DS})"
+        )
     if DS in found.permissions and not found.diseases and not errors:  # (errors say why)
         errors.append(f"{where}: disease specific research (DS, {DS}) needs a MONDO disease")
     return found
@@ -298,18 +310,35 @@ class _Flattener:
         self.notes: list[str] = []
         self.errors: list[str] = []
 
-    def emit(self, decision: str, scope: Scope, research_types: Iterable[str], start, end,
-             *, non_commercial: bool = False, not_for_profit: bool = False) -> None:
+    def emit(
+        self,
+        decision: str,
+        scope: Scope,
+        research_types: Iterable[str],
+        start,
+        end,
+        *,
+        non_commercial: bool = False,
+        not_for_profit: bool = False,
+    ) -> None:
         if start is not None and end is not None and start >= end:
             return  # an empty period: the provision never applies
         for code, disease in scope:
-            self.rows.append(ProvisionSpec(decision, code, disease, start, end,
-                                           non_commercial, not_for_profit))
+            self.rows.append(
+                ProvisionSpec(decision, code, disease, start, end, non_commercial, not_for_profit)
+            )
         for code in research_types:
             self.rows.append(ProvisionSpec(decision, code, "", start, end))
 
-    def walk(self, node: ProvisionNode, parent_scope: Scope, parent_start, parent_end,
-             parent_decision: str, parent_is_base: bool) -> None:
+    def walk(
+        self,
+        node: ProvisionNode,
+        parent_scope: Scope,
+        parent_start,
+        parent_end,
+        parent_decision: str,
+        parent_is_base: bool,
+    ) -> None:
         errors: list[str] = []
         purposes = read_purposes(node.codings, node.path, errors)
         self.errors.extend(errors)
@@ -324,8 +353,9 @@ class _Flattener:
             for disease in (purposes.diseases if code == DS else [""])
         )
         if not purposes.names_duo and purposes.other_codings:
-            self.notes.append(f"{node.path}: names no DUO purpose; it grants and denies nothing "
-                              "for research use")
+            self.notes.append(
+                f"{node.path}: names no DUO purpose; it grants and denies nothing for research use"
+            )
             scope: Scope = ()
         elif not own and purposes.research_types:
             scope = ()  # research types alone grant or deny no primary purpose
@@ -350,7 +380,11 @@ class _Flattener:
                 )
             else:
                 self.emit(
-                    "permit", scope, purposes.research_types, start, end,
+                    "permit",
+                    scope,
+                    purposes.research_types,
+                    start,
+                    end,
                     non_commercial=bool({NCU, NPUNCU} & set(purposes.modifiers)),
                     not_for_profit=bool({NPU, NPUNCU} & set(purposes.modifiers)),
                 )
@@ -379,9 +413,13 @@ class _Flattener:
             self.walk(child, scope or parent_scope, start, end, node.decision, False)
 
 
-def flatten(*, base_decision: str, provisions: Sequence[ProvisionNode],
-            base_start: dt.datetime | None = None, base_end: dt.datetime | None = None,
-            ) -> tuple[tuple[ProvisionSpec, ...], tuple[str, ...], tuple[str, ...]]:
+def flatten(
+    *,
+    base_decision: str,
+    provisions: Sequence[ProvisionNode],
+    base_start: dt.datetime | None = None,
+    base_end: dt.datetime | None = None,
+) -> tuple[tuple[ProvisionSpec, ...], tuple[str, ...], tuple[str, ...]]:
     """Rows, recorded modifiers and notes for a consent; ``ConsentRuleError`` when unreadable.
 
     ``base_decision`` is the consent's default (R5 ``decision``): a base permit permits all

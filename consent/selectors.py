@@ -41,10 +41,14 @@ def consent_datasets_for(user: Any) -> QuerySet[Dataset]:
         return Dataset.objects.none()
     if user.is_staff or user.is_superuser or user.is_auditor:
         return Dataset.objects.select_related("owner").order_by("title")
-    stewarded = get_objects_for_user(user, "catalogue.change_dataset", klass=Dataset,
-                                     accept_global_perms=False)
-    return (Dataset.objects.filter(pk__in=stewarded.values("pk")).select_related("owner")
-            .order_by("title"))
+    stewarded = get_objects_for_user(
+        user, "catalogue.change_dataset", klass=Dataset, accept_global_perms=False
+    )
+    return (
+        Dataset.objects.filter(pk__in=stewarded.values("pk"))
+        .select_related("owner")
+        .order_by("title")
+    )
 
 
 def consent_dataset_get(*, user: Any, slug: str, for_change: bool = False) -> Dataset:
@@ -64,11 +68,21 @@ def participant_get(*, user: Any, dataset: Dataset, pseudonym: str) -> Participa
     """A participant with their whole consent history (newest first) and its provisions."""
     if not can_read_consent(user, dataset):
         raise NotFound(_("No such dataset."))
-    history = ConsentRecord.objects.select_related("recorded_by").prefetch_related(
-        Prefetch("provisions", queryset=ConsentProvision.objects.order_by(
-            "decision", "code", "disease"))).order_by("-recorded_at", "-pk")
-    participant = (Participant.objects.filter(dataset=dataset, pseudonym=pseudonym)
-                   .prefetch_related(Prefetch("consents", queryset=history)).first())
+    history = (
+        ConsentRecord.objects.select_related("recorded_by")
+        .prefetch_related(
+            Prefetch(
+                "provisions",
+                queryset=ConsentProvision.objects.order_by("decision", "code", "disease"),
+            )
+        )
+        .order_by("-recorded_at", "-pk")
+    )
+    participant = (
+        Participant.objects.filter(dataset=dataset, pseudonym=pseudonym)
+        .prefetch_related(Prefetch("consents", queryset=history))
+        .first()
+    )
     if participant is None:
         raise NotFound(_("No participant with this pseudonymous id in this dataset."))
     return participant
@@ -87,10 +101,16 @@ def dataset_consent_summary(dataset: Dataset) -> ConsentSummary:
     """Counts for the steward's overview (current consents; a few indexed aggregates)."""
     now = timezone.now()
     people = Participant.objects.filter(dataset=dataset).aggregate(
-        total=Count("pk"), opted_out=Count("pk", filter=Q(opted_out_at__lte=now)))
+        total=Count("pk"), opted_out=Count("pk", filter=Q(opted_out_at__lte=now))
+    )
     current = ConsentRecord.objects.filter(dataset=dataset, is_current=True).aggregate(
         active=Count("pk", filter=Q(status="active")),
-        withdrawn=Count("pk", filter=Q(source=ConsentSource.WITHDRAWAL)))
-    return ConsentSummary(participants=people["total"], active=current["active"],
-                          withdrawn=current["withdrawn"], opted_out=people["opted_out"],
-                          version=cohort_version(dataset))
+        withdrawn=Count("pk", filter=Q(source=ConsentSource.WITHDRAWAL)),
+    )
+    return ConsentSummary(
+        participants=people["total"],
+        active=current["active"],
+        withdrawn=current["withdrawn"],
+        opted_out=people["opted_out"],
+        version=cohort_version(dataset),
+    )

@@ -48,7 +48,9 @@ class ConsentImportRefused(InvalidInput):
         errors = {item["entry"]: item["reasons"] for item in report.refused}
         super().__init__(
             f"Nothing was imported: {len(report.refused)} of {report.entries} entries were "
-            "refused.", code="import_refused", errors=errors,
+            "refused.",
+            code="import_refused",
+            errors=errors,
         )
         self.report = report
 
@@ -70,18 +72,24 @@ class ImportReport:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "format": self.format, "entries": self.entries, "is_stored": self.is_stored,
+            "format": self.format,
+            "entries": self.entries,
+            "is_stored": self.is_stored,
             "participants_created": self.participants_created,
-            "consents_recorded": self.consents_recorded, "unchanged": self.unchanged,
-            "version": self.version, "refused": self.refused, "ignored": self.ignored,
+            "consents_recorded": self.consents_recorded,
+            "unchanged": self.unchanged,
+            "version": self.version,
+            "refused": self.refused,
+            "ignored": self.ignored,
             "notes": self.notes,
         }
 
 
 def _require_manager(actor: Any, dataset: Dataset) -> None:
     if actor is not None and not can_manage_consent(actor, dataset):
-        raise NotAllowed(_("Only the dataset's stewards and hub staff can change its consent "
-                           "records."))
+        raise NotAllowed(
+            _("Only the dataset's stewards and hub staff can change its consent records.")
+        )
 
 
 def _lock_state(dataset: Dataset) -> DatasetConsentState:
@@ -95,8 +103,11 @@ def _bump(state: DatasetConsentState, now) -> int:
     state.changed_at = now
     state.save(update_fields=["version", "changed_at"])
     dataset_id, version = state.pk, state.version
-    transaction.on_commit(lambda: send_after_commit(
-        consent_changed, sender=DatasetConsentState, dataset_id=dataset_id, version=version))
+    transaction.on_commit(
+        lambda: send_after_commit(
+            consent_changed, sender=DatasetConsentState, dataset_id=dataset_id, version=version
+        )
+    )
     return version
 
 
@@ -107,8 +118,9 @@ def _bump(state: DatasetConsentState, now) -> int:
 
 def _parse(content: bytes | str, fmt: str) -> tuple[str, list[ImportEntry]]:
     if fmt not in FORMATS:
-        raise InvalidInput(f"Unknown format {fmt!r}.", errors={"format": [
-            f"choose one of {', '.join(FORMATS)}"]})
+        raise InvalidInput(
+            f"Unknown format {fmt!r}.", errors={"format": [f"choose one of {', '.join(FORMATS)}"]}
+        )
     if fmt == "auto":
         text = content.lstrip()[:1] if isinstance(content, str) else content.lstrip()[:1]
         fmt = "fhir" if text in ("{", b"{") else "csv"
@@ -127,47 +139,69 @@ def _refuse_duplicates(entries: list[ImportEntry]) -> None:
         if len(same) > 1:
             labels = ", ".join(e.label for e in same)
             for entry in same:
-                entry.reasons.append(f"participant {pseudonym!r} appears more than once "
-                                     f"({labels}); give one consent per participant")
+                entry.reasons.append(
+                    f"participant {pseudonym!r} appears more than once "
+                    f"({labels}); give one consent per participant"
+                )
 
 
-def _new_record(participant: Participant, spec: ConsentSpec, actor: Any, now,
-                ) -> ConsentRecord:
+def _new_record(
+    participant: Participant,
+    spec: ConsentSpec,
+    actor: Any,
+    now,
+) -> ConsentRecord:
     return ConsentRecord(
-        participant=participant, dataset_id=participant.dataset_id, status=spec.status,
-        decision=spec.decision, period_start=spec.period_start, period_end=spec.period_end,
-        policy_uri=spec.policy_uri, policy_version=spec.policy_version,
-        date_signed=spec.date_signed, source=spec.source, source_id=spec.source_id[:200],
-        content_digest=spec.digest, modifiers=list(spec.modifiers), note="\n".join(spec.notes),
-        recorded_at=now, recorded_by=actor if getattr(actor, "pk", None) else None,
+        participant=participant,
+        dataset_id=participant.dataset_id,
+        status=spec.status,
+        decision=spec.decision,
+        period_start=spec.period_start,
+        period_end=spec.period_end,
+        policy_uri=spec.policy_uri,
+        policy_version=spec.policy_version,
+        date_signed=spec.date_signed,
+        source=spec.source,
+        source_id=spec.source_id[:200],
+        content_digest=spec.digest,
+        modifiers=list(spec.modifiers),
+        note="\n".join(spec.notes),
+        recorded_at=now,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
         is_current=True,
     )
 
 
 def _in_batches(items: list, size: int = _BATCH) -> Iterable[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def _store(dataset: Dataset, specs: list[ConsentSpec], actor: Any, report: ImportReport,
-           now) -> list[str]:
+def _store(
+    dataset: Dataset, specs: list[ConsentSpec], actor: Any, report: ImportReport, now
+) -> list[str]:
     """Write the specs (inside the caller's transaction); return the pseudonyms that changed."""
     pseudonyms = [spec.pseudonym for spec in specs]
     participants: dict[str, Participant] = {}
     for batch in _in_batches(pseudonyms):
         participants.update(
             (p.pseudonym, p)
-            for p in Participant.objects.filter(dataset=dataset, pseudonym__in=batch))
+            for p in Participant.objects.filter(dataset=dataset, pseudonym__in=batch)
+        )
     current: dict[int, ConsentRecord] = {}
     ids = [p.pk for p in participants.values()]
     for batch in _in_batches(ids):
         current.update(
             (c.participant_id, c)
             for c in ConsentRecord.objects.select_for_update()
-            .filter(participant_id__in=batch, is_current=True).only("pk", "participant_id",
-                                                                     "content_digest"))
-    new_participants = [Participant(dataset=dataset, pseudonym=spec.pseudonym)
-                        for spec in specs if spec.pseudonym not in participants]
+            .filter(participant_id__in=batch, is_current=True)
+            .only("pk", "participant_id", "content_digest")
+        )
+    new_participants = [
+        Participant(dataset=dataset, pseudonym=spec.pseudonym)
+        for spec in specs
+        if spec.pseudonym not in participants
+    ]
     for participant in new_participants:
         participant.full_clean(exclude=["dataset"], validate_unique=False)
     Participant.objects.bulk_create(new_participants, batch_size=_BATCH)
@@ -175,7 +209,8 @@ def _store(dataset: Dataset, specs: list[ConsentSpec], actor: Any, report: Impor
         for batch in _in_batches([p.pseudonym for p in new_participants]):
             participants.update(
                 (p.pseudonym, p)
-                for p in Participant.objects.filter(dataset=dataset, pseudonym__in=batch))
+                for p in Participant.objects.filter(dataset=dataset, pseudonym__in=batch)
+            )
     else:
         participants.update((p.pseudonym, p) for p in new_participants)
     report.participants_created = len(new_participants)
@@ -196,16 +231,25 @@ def _store(dataset: Dataset, specs: list[ConsentSpec], actor: Any, report: Impor
     records = [_new_record(participant, spec, actor, now) for participant, spec in to_record]
     ConsentRecord.objects.bulk_create(records, batch_size=_BATCH)
     if any(r.pk is None for r in records):
-        by_participant = dict(ConsentRecord.objects.filter(
-            participant_id__in=[p.pk for p, _ in to_record], is_current=True,
-        ).values_list("participant_id", "pk"))
+        by_participant = dict(
+            ConsentRecord.objects.filter(
+                participant_id__in=[p.pk for p, _ in to_record],
+                is_current=True,
+            ).values_list("participant_id", "pk")
+        )
         for record in records:
             record.pk = by_participant[record.participant_id]
     provisions = [
         ConsentProvision(
-            consent_id=record.pk, dataset=dataset, decision=row.decision, code=row.code,
-            disease=row.disease, period_start=row.period_start, period_end=row.period_end,
-            is_non_commercial=row.is_non_commercial, is_not_for_profit=row.is_not_for_profit,
+            consent_id=record.pk,
+            dataset=dataset,
+            decision=row.decision,
+            code=row.code,
+            disease=row.disease,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            is_non_commercial=row.is_non_commercial,
+            is_not_for_profit=row.is_not_for_profit,
         )
         for record, (_, spec) in zip(records, to_record, strict=True)
         for row in spec.provisions
@@ -215,8 +259,9 @@ def _store(dataset: Dataset, specs: list[ConsentSpec], actor: Any, report: Impor
     return [spec.pseudonym for _, spec in to_record]
 
 
-def consent_import(*, actor: Any, dataset: Dataset, content: bytes | str, fmt: str = "auto",
-                   filename: str = "") -> ImportReport:
+def consent_import(
+    *, actor: Any, dataset: Dataset, content: bytes | str, fmt: str = "auto", filename: str = ""
+) -> ImportReport:
     """Import FHIR R4/R5 Consents (one resource or a Bundle) or a CSV file: all or nothing.
 
     Malformed documents, unknown codes, unreadable consents and participants given twice make
@@ -255,12 +300,16 @@ def consent_import(*, actor: Any, dataset: Dataset, content: bytes | str, fmt: s
         report.version = _bump(state, now) if changed else state.version
         report.is_stored = True
         payload: dict[str, Any] = {
-            "format": used_format, "filename": filename[:200], "file_digest": file_digest,
-            "entries": report.entries, "participants_created": report.participants_created,
-            "consents_recorded": report.consents_recorded, "unchanged": report.unchanged,
+            "format": used_format,
+            "filename": filename[:200],
+            "file_digest": file_digest,
+            "entries": report.entries,
+            "participants_created": report.participants_created,
+            "consents_recorded": report.consents_recorded,
+            "unchanged": report.unchanged,
             "version": report.version,
-            "participants_digest": "sha256:" + hashlib.sha256(
-                "\n".join(sorted(changed)).encode()).hexdigest(),
+            "participants_digest": "sha256:"
+            + hashlib.sha256("\n".join(sorted(changed)).encode()).hexdigest(),
         }
         if len(changed) <= _AUDIT_LIST_LIMIT:
             payload["participants"] = sorted(changed)
@@ -274,15 +323,17 @@ def consent_import(*, actor: Any, dataset: Dataset, content: bytes | str, fmt: s
 
 
 def _participant_locked(dataset: Dataset, pseudonym: str) -> Participant:
-    participant = (Participant.objects.select_for_update()
-                   .filter(dataset=dataset, pseudonym=pseudonym).first())
+    participant = (
+        Participant.objects.select_for_update().filter(dataset=dataset, pseudonym=pseudonym).first()
+    )
     if participant is None:
         raise NotFound(_("No participant with this pseudonymous id in this dataset."))
     return participant
 
 
-def consent_withdraw(*, actor: Any, dataset: Dataset, pseudonym: str,
-                     note: str = "") -> ConsentRecord:
+def consent_withdraw(
+    *, actor: Any, dataset: Dataset, pseudonym: str, note: str = ""
+) -> ConsentRecord:
     """Record that a participant withdrew consent, effective now.
 
     Nothing is deleted: the consent they had stays in their history (superseded now), and a new
@@ -292,15 +343,21 @@ def consent_withdraw(*, actor: Any, dataset: Dataset, pseudonym: str,
     with transaction.atomic():
         state = _lock_state(dataset)
         participant = _participant_locked(dataset, pseudonym)
-        previous = (ConsentRecord.objects.select_for_update()
-                    .filter(participant=participant, is_current=True).first())
+        previous = (
+            ConsentRecord.objects.select_for_update()
+            .filter(participant=participant, is_current=True)
+            .first()
+        )
         if previous is not None and previous.source == ConsentSource.WITHDRAWAL:
-            raise DomainError(_("This participant has already withdrawn consent."),
-                              code="already_withdrawn")
+            raise DomainError(
+                _("This participant has already withdrawn consent."), code="already_withdrawn"
+            )
         now = timezone.now()
         spec = ConsentSpec(
-            pseudonym=participant.pseudonym, status=ConsentStatus.INACTIVE,
-            decision=Decision.DENY, source=ConsentSource.WITHDRAWAL,
+            pseudonym=participant.pseudonym,
+            status=ConsentStatus.INACTIVE,
+            decision=Decision.DENY,
+            source=ConsentSource.WITHDRAWAL,
             policy_uri=previous.policy_uri if previous else "",
             policy_version=previous.policy_version if previous else "",
             notes=(note.strip(),) if note.strip() else (),
@@ -312,11 +369,19 @@ def consent_withdraw(*, actor: Any, dataset: Dataset, pseudonym: str,
         record = _new_record(participant, spec, actor, now)
         record.save()
         version = _bump(state, now)
-        audit_record(actor=actor, action="consent.withdraw", target=participant, payload={
-            "dataset": dataset.slug, "participant": participant.pseudonym,
-            "withdrawn_at": now, "superseded_consent": previous.pk if previous else None,
-            "version": version, "note": note.strip()[:500],
-        })
+        audit_record(
+            actor=actor,
+            action="consent.withdraw",
+            target=participant,
+            payload={
+                "dataset": dataset.slug,
+                "participant": participant.pseudonym,
+                "withdrawn_at": now,
+                "superseded_consent": previous.pk if previous else None,
+                "version": version,
+                "note": note.strip()[:500],
+            },
+        )
     return record
 
 
@@ -333,15 +398,23 @@ def participant_opt_out_record(*, actor: Any, dataset: Dataset, pseudonym: str) 
         if participant.opted_out_at is not None:
             raise DomainError(
                 _("This participant's national opt-out is already recorded."),
-                code="already_opted_out")
+                code="already_opted_out",
+            )
         now = timezone.now()
         participant.opted_out_at = now
         participant.save(update_fields=["opted_out_at"])
         version = _bump(state, now)
-        audit_record(actor=actor, action="consent.opt_out", target=participant, payload={
-            "dataset": dataset.slug, "participant": participant.pseudonym,
-            "opted_out_at": now, "version": version,
-        })
+        audit_record(
+            actor=actor,
+            action="consent.opt_out",
+            target=participant,
+            payload={
+                "dataset": dataset.slug,
+                "participant": participant.pseudonym,
+                "opted_out_at": now,
+                "version": version,
+            },
+        )
     return participant
 
 
@@ -359,9 +432,14 @@ def _json_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def dataset_conditions_set(*, actor: Any, dataset: Dataset, codes: list[str],
-                           diseases: list[str] | None = None,
-                           values: dict[str, Any] | None = None) -> Dataset:
+def dataset_conditions_set(
+    *,
+    actor: Any,
+    dataset: Dataset,
+    codes: list[str],
+    diseases: list[str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Dataset:
     """Set a dataset's DUO conditions, validated by the matcher's parser.
 
     Unknown or misplaced codes, DS without a disease and bad modifier values are field errors
@@ -369,27 +447,41 @@ def dataset_conditions_set(*, actor: Any, dataset: Dataset, codes: list[str],
     implies its code (as in the matcher), and the stored codes include it.
     """
     if actor is not None and not can_manage_consent(actor, dataset):
-        raise NotAllowed(
-            _("Only the dataset's stewards and hub staff can set its conditions."))
+        raise NotAllowed(_("Only the dataset's stewards and hub staff can set its conditions."))
     try:
-        conditions = parse_conditions({"codes": codes, "diseases": diseases or [],
-                                       "values": values or {}})
+        conditions = parse_conditions(
+            {"codes": codes, "diseases": diseases or [], "values": values or {}}
+        )
     except MatcherInputError as exc:
-        raise InvalidInput(_("The conditions are not valid."),
-                           errors=_field_errors(exc.errors)) from exc
+        raise InvalidInput(
+            _("The conditions are not valid."), errors=_field_errors(exc.errors)
+        ) from exc
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
-        before = {"codes": dataset.duo_codes, "diseases": dataset.duo_diseases,
-                  "values": dataset.duo_values}
+        before = {
+            "codes": dataset.duo_codes,
+            "diseases": dataset.duo_diseases,
+            "values": dataset.duo_values,
+        }
         dataset.duo_codes = list(conditions.codes)
         dataset.duo_diseases = list(conditions.diseases)
         dataset.duo_values = {code: _json_value(v) for code, v in conditions.values.items()}
         dataset.save(update_fields=["duo_codes", "duo_diseases", "duo_values", "updated_at"])
-        after = {"codes": dataset.duo_codes, "diseases": dataset.duo_diseases,
-                 "values": dataset.duo_values}
-        audit_record(actor=actor, action="dataset.conditions_set", target=dataset,
-                     payload={"before": before, "after": after})
+        after = {
+            "codes": dataset.duo_codes,
+            "diseases": dataset.duo_diseases,
+            "values": dataset.duo_values,
+        }
+        audit_record(
+            actor=actor,
+            action="dataset.conditions_set",
+            target=dataset,
+            payload={"before": before, "after": after},
+        )
         dataset_id = dataset.pk
-        transaction.on_commit(lambda: send_after_commit(
-            dataset_conditions_changed, sender=Dataset, dataset_id=dataset_id))
+        transaction.on_commit(
+            lambda: send_after_commit(
+                dataset_conditions_changed, sender=Dataset, dataset_id=dataset_id
+            )
+        )
     return dataset

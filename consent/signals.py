@@ -29,5 +29,9 @@ def send_after_commit(signal: Signal, *, sender: object, **kwargs: object) -> No
     """Send ``signal`` with ``send_robust`` and log what receivers raised."""
     for receiver, result in signal.send_robust(sender=sender, **kwargs):
         if isinstance(result, Exception):
-            logger.error("consent signal receiver %r failed: %r", receiver, result,
-                         exc_info=(type(result), result, result.__traceback__))
+            logger.error(
+                "consent signal receiver %r failed: %r",
+                receiver,
+                result,
+                exc_info=(type(result), result, result.__traceback__),
+            )

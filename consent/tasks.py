@@ -18,14 +18,20 @@ from consent.services import ConsentImportRefused, consent_import
 
 
 @shared_task(acks_late=True)
-def consent_import_file_task(*, dataset_id: int, path: str, fmt: str = "auto",
-                             actor_id: int | None = None) -> dict[str, Any]:
+def consent_import_file_task(
+    *, dataset_id: int, path: str, fmt: str = "auto", actor_id: int | None = None
+) -> dict[str, Any]:
     """Import the file at ``path`` into the dataset; return the report (stored or refused)."""
     dataset = Dataset.objects.get(pk=dataset_id)
     actor = User.objects.get(pk=actor_id) if actor_id is not None else None
     try:
-        report = consent_import(actor=actor, dataset=dataset, content=Path(path).read_bytes(),
-                                fmt=fmt, filename=Path(path).name)
+        report = consent_import(
+            actor=actor,
+            dataset=dataset,
+            content=Path(path).read_bytes(),
+            fmt=fmt,
+            filename=Path(path).name,
+        )
     except ConsentImportRefused as exc:
         return exc.report.as_json()
     return report.as_json()

@@ -55,8 +55,7 @@ def _domain_errors_as_http(view: Callable) -> Callable:
 
 
 def _context(request: HttpRequest, dataset, **extra) -> dict:
-    return {"dataset": dataset, "can_manage": can_manage_consent(request.user, dataset),
-            **extra}
+    return {"dataset": dataset, "can_manage": can_manage_consent(request.user, dataset), **extra}
 
 
 @login_required
@@ -73,11 +72,19 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 @_domain_errors_as_http
 def dataset_overview(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = consent_dataset_get(user=request.user, slug=slug)
-    return render(request, "consent/dataset_overview.html", _context(
-        request, dataset, summary=dataset_consent_summary(dataset),
-        import_form=ConsentImportForm(), find_form=ParticipantFindForm(),
-        columns=COLUMNS, required_columns=REQUIRED_COLUMNS,
-    ))
+    return render(
+        request,
+        "consent/dataset_overview.html",
+        _context(
+            request,
+            dataset,
+            summary=dataset_consent_summary(dataset),
+            import_form=ConsentImportForm(),
+            find_form=ParticipantFindForm(),
+            columns=COLUMNS,
+            required_columns=REQUIRED_COLUMNS,
+        ),
+    )
 
 
 @login_required
@@ -89,21 +96,41 @@ def consent_import(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("consent:dataset_overview", slug=dataset.slug)
     form = ConsentImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        return render(request, "consent/dataset_overview.html", _context(
-            request, dataset, summary=dataset_consent_summary(dataset), import_form=form,
-            find_form=ParticipantFindForm(), columns=COLUMNS, required_columns=REQUIRED_COLUMNS,
-        ), status=400)
+        return render(
+            request,
+            "consent/dataset_overview.html",
+            _context(
+                request,
+                dataset,
+                summary=dataset_consent_summary(dataset),
+                import_form=form,
+                find_form=ParticipantFindForm(),
+                columns=COLUMNS,
+                required_columns=REQUIRED_COLUMNS,
+            ),
+            status=400,
+        )
     upload = form.cleaned_data["file"]
     try:
-        report = services.consent_import(actor=request.user, dataset=dataset,
-                                         content=upload.read(), fmt=form.cleaned_data["type"],
-                                         filename=upload.name or "")
+        report = services.consent_import(
+            actor=request.user,
+            dataset=dataset,
+            content=upload.read(),
+            fmt=form.cleaned_data["type"],
+            filename=upload.name or "",
+        )
     except services.ConsentImportRefused as exc:
-        return render(request, "consent/import_report.html",
-                      _context(request, dataset, report=exc.report, filename=upload.name),
-                      status=400)
-    return render(request, "consent/import_report.html",
-                  _context(request, dataset, report=report, filename=upload.name))
+        return render(
+            request,
+            "consent/import_report.html",
+            _context(request, dataset, report=exc.report, filename=upload.name),
+            status=400,
+        )
+    return render(
+        request,
+        "consent/import_report.html",
+        _context(request, dataset, report=report, filename=upload.name),
+    )
 
 
 @login_required
@@ -117,16 +144,25 @@ def participant_find(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             participant_get(user=request.user, dataset=dataset, pseudonym=pseudonym)
         except NotFound:
-            form.add_error("pseudonym", _("No participant with this pseudonymous id in this "
-                                          "dataset."))
+            form.add_error(
+                "pseudonym", _("No participant with this pseudonymous id in this dataset.")
+            )
         else:
-            return redirect("consent:participant_detail", slug=dataset.slug,
-                            pseudonym=pseudonym)
-    return render(request, "consent/dataset_overview.html", _context(
-        request, dataset, summary=dataset_consent_summary(dataset),
-        import_form=ConsentImportForm(), find_form=form, columns=COLUMNS,
-        required_columns=REQUIRED_COLUMNS,
-    ), status=404 if form.is_bound and form.errors else 200)
+            return redirect("consent:participant_detail", slug=dataset.slug, pseudonym=pseudonym)
+    return render(
+        request,
+        "consent/dataset_overview.html",
+        _context(
+            request,
+            dataset,
+            summary=dataset_consent_summary(dataset),
+            import_form=ConsentImportForm(),
+            find_form=form,
+            columns=COLUMNS,
+            required_columns=REQUIRED_COLUMNS,
+        ),
+        status=404 if form.is_bound and form.errors else 200,
+    )
 
 
 @login_required
@@ -137,13 +173,29 @@ def participant_detail(request: HttpRequest, slug: str, pseudonym: str) -> HttpR
     participant = participant_get(user=request.user, dataset=dataset, pseudonym=pseudonym)
     consents = list(participant.consents.all())
     current = next((c for c in consents if c.is_current), None)
-    return render(request, "consent/participant_detail.html", _context(
-        request, dataset, participant=participant, consents=consents, current=current,
-    ))
+    return render(
+        request,
+        "consent/participant_detail.html",
+        _context(
+            request,
+            dataset,
+            participant=participant,
+            consents=consents,
+            current=current,
+        ),
+    )
 
 
-def _confirm_view(request: HttpRequest, slug: str, pseudonym: str, *, form_class, template: str,
-                  act: Callable, done: str) -> HttpResponse:
+def _confirm_view(
+    request: HttpRequest,
+    slug: str,
+    pseudonym: str,
+    *,
+    form_class,
+    template: str,
+    act: Callable,
+    done: str,
+) -> HttpResponse:
     dataset = consent_dataset_get(user=request.user, slug=slug, for_change=True)
     participant = participant_get(user=request.user, dataset=dataset, pseudonym=pseudonym)
     form = form_class(request.POST or None)
@@ -156,11 +208,16 @@ def _confirm_view(request: HttpRequest, slug: str, pseudonym: str, *, form_class
             form.add_error(None, exc.message)
         else:
             messages.success(request, done)
-            return redirect("consent:participant_detail", slug=dataset.slug,
-                            pseudonym=participant.pseudonym)
+            return redirect(
+                "consent:participant_detail", slug=dataset.slug, pseudonym=participant.pseudonym
+            )
     status = 400 if request.method == "POST" else 200
-    return render(request, template, _context(request, dataset, participant=participant,
-                                              form=form), status=status)
+    return render(
+        request,
+        template,
+        _context(request, dataset, participant=participant, form=form),
+        status=status,
+    )
 
 
 @login_required
@@ -168,12 +225,17 @@ def _confirm_view(request: HttpRequest, slug: str, pseudonym: str, *, form_class
 @_domain_errors_as_http
 def participant_withdraw(request: HttpRequest, slug: str, pseudonym: str) -> HttpResponse:
     return _confirm_view(
-        request, slug, pseudonym, form_class=WithdrawForm,
+        request,
+        slug,
+        pseudonym,
+        form_class=WithdrawForm,
         template="consent/participant_withdraw.html",
         act=lambda dataset, data: services.consent_withdraw(
-            actor=request.user, dataset=dataset, pseudonym=pseudonym, note=data["note"]),
-        done=_("The withdrawal is recorded. The participant is left out of every cohort from "
-               "now on."),
+            actor=request.user, dataset=dataset, pseudonym=pseudonym, note=data["note"]
+        ),
+        done=_(
+            "The withdrawal is recorded. The participant is left out of every cohort from now on."
+        ),
     )
 
 
@@ -182,12 +244,18 @@ def participant_withdraw(request: HttpRequest, slug: str, pseudonym: str) -> Htt
 @_domain_errors_as_http
 def participant_opt_out(request: HttpRequest, slug: str, pseudonym: str) -> HttpResponse:
     return _confirm_view(
-        request, slug, pseudonym, form_class=OptOutForm,
+        request,
+        slug,
+        pseudonym,
+        form_class=OptOutForm,
         template="consent/participant_opt_out.html",
         act=lambda dataset, data: services.participant_opt_out_record(
-            actor=request.user, dataset=dataset, pseudonym=pseudonym),
-        done=_("The national opt-out is recorded. The participant is left out of every cohort "
-               "from now on."),
+            actor=request.user, dataset=dataset, pseudonym=pseudonym
+        ),
+        done=_(
+            "The national opt-out is recorded. The participant is left out of every cohort "
+            "from now on."
+        ),
     )
 
 
@@ -196,13 +264,17 @@ def participant_opt_out(request: HttpRequest, slug: str, pseudonym: str) -> Http
 @_domain_errors_as_http
 def conditions_edit(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = consent_dataset_get(user=request.user, slug=slug, for_change=True)
-    initial = {"codes": " ".join(dataset.duo_codes), "diseases": " ".join(dataset.duo_diseases),
-               "values": _json_or_blank(dataset.duo_values)}
+    initial = {
+        "codes": " ".join(dataset.duo_codes),
+        "diseases": " ".join(dataset.duo_diseases),
+        "values": _json_or_blank(dataset.duo_values),
+    }
     form = ConditionsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.dataset_conditions_set(actor=request.user, dataset=dataset,
-                                            **form.cleaned_data)
+            services.dataset_conditions_set(
+                actor=request.user, dataset=dataset, **form.cleaned_data
+            )
         except InvalidInput as exc:
             for path, problems in exc.errors.items():
                 field = path.split(".", 1)[0]
@@ -210,11 +282,16 @@ def conditions_edit(request: HttpRequest, slug: str) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, problem)
         else:
             messages.success(request, _("The conditions are saved."))
-            return redirect(reverse("catalogue:dataset_detail", args=[dataset.slug])
-                            + "#conditions")
+            return redirect(
+                reverse("catalogue:dataset_detail", args=[dataset.slug]) + "#conditions"
+            )
     status = 400 if request.method == "POST" else 200
-    return render(request, "consent/conditions_edit.html", _context(request, dataset, form=form),
-                  status=status)
+    return render(
+        request,
+        "consent/conditions_edit.html",
+        _context(request, dataset, form=form),
+        status=status,
+    )
 
 
 def _json_or_blank(values: dict) -> str:

@@ -35,8 +35,10 @@ def _diabetes_csv() -> str:
             permit, diseases, deny, deny_diseases = DS, DIABETES, DS, T1D
         # The pseudonyms are the participant_id column of demo/node/data (P0001..P0060), so
         # the cohort the hub sends selects rows of the node's demo dataset.
-        rows.append(f"P{i:04d},{permit},{diseases},{deny},{deny_diseases},2019-03-01,"
-                    f"2019-0{1 + i % 9}-1{i % 10}\n")
+        rows.append(
+            f"P{i:04d},{permit},{diseases},{deny},{deny_diseases},2019-03-01,"
+            f"2019-0{1 + i % 9}-1{i % 10}\n"
+        )
     return CSV_HEADER + "".join(rows)
 
 
@@ -45,21 +47,31 @@ def _cardio_bundle() -> str:
     entries = []
     for i in range(1, 121):
         purposes: list[dict[str, Any]] = [
-            {"system": "http://purl.obolibrary.org/obo/duo.owl", "code": HMB}]
+            {"system": "http://purl.obolibrary.org/obo/duo.owl", "code": HMB}
+        ]
         if i % 4:
             purposes.append({"system": "http://purl.obolibrary.org/obo/duo.owl", "code": NCU})
         provision: dict[str, Any] = {"purpose": purposes}
         if i % 10 == 0:
-            provision["provision"] = [{"purpose": [
-                {"system": "http://purl.obolibrary.org/obo/duo.owl", "code": MDS}]}]
-        entries.append({"resource": {
-            "resourceType": "Consent", "id": f"lcb-{i:04d}", "status": "active",
-            "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-            "subject": {"reference": f"Patient/LCB-{i:04d}"}, "date": "2021-09-01",
-            "period": {"start": "2021-09-01"},
-            "policyBasis": {"url": "https://lumc.example/policies/biobank-consent|3.0"},
-            "decision": "deny", "provision": [provision],
-        }})
+            provision["provision"] = [
+                {"purpose": [{"system": "http://purl.obolibrary.org/obo/duo.owl", "code": MDS}]}
+            ]
+        entries.append(
+            {
+                "resource": {
+                    "resourceType": "Consent",
+                    "id": f"lcb-{i:04d}",
+                    "status": "active",
+                    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+                    "subject": {"reference": f"Patient/LCB-{i:04d}"},
+                    "date": "2021-09-01",
+                    "period": {"start": "2021-09-01"},
+                    "policyBasis": {"url": "https://lumc.example/policies/biobank-consent|3.0"},
+                    "decision": "deny",
+                    "provision": [provision],
+                }
+            }
+        )
     return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries})
 
 
@@ -86,10 +98,21 @@ def seed_consent(report: Any) -> None:
         dataset = Dataset.objects.filter(slug=slug).first()
         if dataset is None or Participant.objects.filter(dataset=dataset).exists():
             continue
-        imported = consent_import(actor=None, dataset=dataset, content=build(), fmt=fmt,
-                                  filename=f"demo-{slug}.{'json' if 'fhir' in fmt else 'csv'}")
-        consent_withdraw(actor=None, dataset=dataset, pseudonym=withdrawn,
-                         note="Demo: withdrawn by letter to the study team.")
+        imported = consent_import(
+            actor=None,
+            dataset=dataset,
+            content=build(),
+            fmt=fmt,
+            filename=f"demo-{slug}.{'json' if 'fhir' in fmt else 'csv'}",
+        )
+        consent_withdraw(
+            actor=None,
+            dataset=dataset,
+            pseudonym=withdrawn,
+            note="Demo: withdrawn by letter to the study team.",
+        )
         participant_opt_out_record(actor=None, dataset=dataset, pseudonym=opted_out)
-        report.created.append(f"consent {slug}: {imported.participants_created} participants, "
-                              f"1 withdrawal, 1 national opt-out")
+        report.created.append(
+            f"consent {slug}: {imported.participants_created} participants, "
+            f"1 withdrawal, 1 national opt-out"
+        )

@@ -82,25 +82,40 @@ def _node_key(report: Any, node: Node, path: Path) -> None:
 
 def _live_permit() -> Permit | None:
     now = timezone.now()
-    return (Permit.objects.filter(status=PermitStatus.ACTIVE, valid_until__gt=now,
-                                  request__state=RequestState.PERMITTED,
-                                  permit_datasets__node_identifier=NODE_ID,
-                                  permit_datasets__dataset__slug=DATASET,
-                                  permit_algorithms__name=ALGORITHM[0],
-                                  permit_algorithms__version=ALGORITHM[1])
-            .order_by("-issued_at").first())
+    return (
+        Permit.objects.filter(
+            status=PermitStatus.ACTIVE,
+            valid_until__gt=now,
+            request__state=RequestState.PERMITTED,
+            permit_datasets__node_identifier=NODE_ID,
+            permit_datasets__dataset__slug=DATASET,
+            permit_algorithms__name=ALGORITHM[0],
+            permit_algorithms__version=ALGORITHM[1],
+        )
+        .order_by("-issued_at")
+        .first()
+    )
 
 
 def _approved_request() -> AccessRequest | None:
-    return (AccessRequest.objects.filter(
-        state=RequestState.APPROVED, requested_datasets__dataset__slug=DATASET,
-        requested_datasets__decision=OwnerDecision.GRANTED,
-        algorithms__name=ALGORITHM[0], algorithms__version=ALGORITHM[1])
-        .order_by("pk").first())
+    return (
+        AccessRequest.objects.filter(
+            state=RequestState.APPROVED,
+            requested_datasets__dataset__slug=DATASET,
+            requested_datasets__decision=OwnerDecision.GRANTED,
+            algorithms__name=ALGORITHM[0],
+            algorithms__version=ALGORITHM[1],
+        )
+        .order_by("pk")
+        .first()
+    )
 
 
-def approve_request(request: AccessRequest, *, refuse: frozenset[str] = frozenset(),
-                    ) -> AccessRequest:
+def approve_request(
+    request: AccessRequest,
+    *,
+    refuse: frozenset[str] = frozenset(),
+) -> AccessRequest:
     """Take a complete draft (or a request sent back for changes) through submission, every
     board (members declare no conflict and approve, the chair closes the round) and every owner
     (grant, except the datasets in ``refuse``), through the services."""
@@ -123,18 +138,23 @@ def approve_request(request: AccessRequest, *, refuse: frozenset[str] = frozense
             services.conflict_declare(actor=voter, request_id=request.pk, has_conflict=False)
             services.vote_cast(actor=voter, request_id=request.pk, choice="approve")
         chair_decides = stage.board.quorum_rule == QuorumRule.CHAIR
-        services.round_close(actor=chair, request_id=request.pk,
-                             decision=VoteChoice.APPROVE if chair_decides else None)
+        services.round_close(
+            actor=chair,
+            request_id=request.pk,
+            decision=VoteChoice.APPROVE if chair_decides else None,
+        )
     for item in request.requested_datasets.select_related("dataset"):
         if item.decision != OwnerDecision.PENDING:
             continue
         is_refused = item.dataset.slug in refuse
         services.dataset_decide(
-            actor=item.dataset.stewards.order_by("pk").first(), request_id=request.pk,
+            actor=item.dataset.stewards.order_by("pk").first(),
+            request_id=request.pk,
             dataset_slug=item.dataset.slug,
             decision=OwnerDecision.REFUSED if is_refused else OwnerDecision.GRANTED,
             conditions="" if is_refused else "Acknowledge the LUMC in publications.",
-            reason="Not for this purpose." if is_refused else "")
+            reason="Not for this purpose." if is_refused else "",
+        )
     request.refresh_from_db()
     return request
 
@@ -144,15 +164,25 @@ def _new_demo_request() -> AccessRequest:
     request = services.request_create(actor=requester, title=DEMO_TITLE)
     today = timezone.localdate()
     services.request_update(
-        actor=requester, request_id=request.pk,
-        changes={**DEMO_ANSWERS, "pi_name": requester.full_name, "pi_email": requester.email,
-                 "ethics_expires_on": today + dt.timedelta(days=3 * 365),
-                 "period_start": today, "period_end": today + dt.timedelta(days=365)},
+        actor=requester,
+        request_id=request.pk,
+        changes={
+            **DEMO_ANSWERS,
+            "pi_name": requester.full_name,
+            "pi_email": requester.email,
+            "ethics_expires_on": today + dt.timedelta(days=3 * 365),
+            "period_start": today,
+            "period_end": today + dt.timedelta(days=365),
+        },
         datasets=list(Dataset.objects.filter(slug=DATASET)),
-        algorithms=list(Algorithm.objects.filter(name=ALGORITHM[0], version=ALGORITHM[1])))
-    services.attachment_add(actor=requester, request_id=request.pk, kind="ethics_letter",
-                            upload=SimpleUploadedFile("ethics-approval.pdf", PDF,
-                                                      content_type="application/pdf"))
+        algorithms=list(Algorithm.objects.filter(name=ALGORITHM[0], version=ALGORITHM[1])),
+    )
+    services.attachment_add(
+        actor=requester,
+        request_id=request.pk,
+        kind="ethics_letter",
+        upload=SimpleUploadedFile("ethics-approval.pdf", PDF, content_type="application/pdf"),
+    )
     return approve_request(request)
 
 
@@ -171,8 +201,10 @@ def seed_permits(report: Any, *, node_key_path: Path | None = None) -> Permit:
         if permit is None and request.state == RequestState.APPROVED:
             permit = permit_issue(actor=None, request_id=request.pk)
         if permit is None:
-            raise RuntimeError(f"the demo request {request.reference} ended {request.state}, "
-                               "not with a permit; see its page for the reason")
+            raise RuntimeError(
+                f"the demo request {request.reference} ended {request.state}, "
+                "not with a permit; see its page for the reason"
+            )
         report.created.append(f"permit {permit.number} on {NODE_ID}")
     revocation_list_publish()
     report.notes = [*getattr(report, "notes", []), _how_to_run(permit)]
@@ -180,10 +212,12 @@ def seed_permits(report: Any, *, node_key_path: Path | None = None) -> Permit:
 
 
 def _how_to_run(permit: Permit) -> str:
-    return (f"Demo permit {permit.number} (node {NODE_ID}): "
-            f"python manage.py permit_token {permit.number} > permit.jwt && "
-            "python -m lifes_node run --config demo/node/node.toml.example --permit permit.jwt "
-            "--algorithm demo/node/algorithms/mean_bmi_by_sex.py")
+    return (
+        f"Demo permit {permit.number} (node {NODE_ID}): "
+        f"python manage.py permit_token {permit.number} > permit.jwt && "
+        "python -m lifes_node run --config demo/node/node.toml.example --permit permit.jwt "
+        "--algorithm demo/node/algorithms/mean_bmi_by_sex.py"
+    )
 
 
 __all__ = ["approve_request", "demo_node_key", "seed_permits"]

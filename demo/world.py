@@ -27,14 +27,38 @@ DEMO_DIR = Path(__file__).resolve().parent
 NODE_DIR = DEMO_DIR / "node"
 
 ORGANISATIONS = [
-    {"name": "Leiden University Medical Center", "ror_id": "05xvt9f17", "country": "NL",
-     "kind": "hospital", "is_for_profit": False, "website": "https://www.lumc.nl"},
-    {"name": "Leiden University", "ror_id": "027bh9e22", "country": "NL", "kind": "academic",
-     "is_for_profit": False, "website": "https://www.universiteitleiden.nl"},
-    {"name": "Noordwijk Therapeutics B.V.", "ror_id": "", "country": "NL", "kind": "company",
-     "is_for_profit": True, "website": ""},
-    {"name": "Dutch Health Data Authority", "ror_id": "", "country": "NL",
-     "kind": "public_body", "is_for_profit": False, "website": ""},
+    {
+        "name": "Leiden University Medical Center",
+        "ror_id": "05xvt9f17",
+        "country": "NL",
+        "kind": "hospital",
+        "is_for_profit": False,
+        "website": "https://www.lumc.nl",
+    },
+    {
+        "name": "Leiden University",
+        "ror_id": "027bh9e22",
+        "country": "NL",
+        "kind": "academic",
+        "is_for_profit": False,
+        "website": "https://www.universiteitleiden.nl",
+    },
+    {
+        "name": "Noordwijk Therapeutics B.V.",
+        "ror_id": "",
+        "country": "NL",
+        "kind": "company",
+        "is_for_profit": True,
+        "website": "",
+    },
+    {
+        "name": "Dutch Health Data Authority",
+        "ror_id": "",
+        "country": "NL",
+        "kind": "public_body",
+        "is_for_profit": False,
+        "website": "",
+    },
 ]
 
 USERS = [
@@ -44,10 +68,20 @@ USERS = [
     ("member1@demo.lifes.test", "Mila Member", "Leiden University Medical Center", "member", {}),
     ("member2@demo.lifes.test", "Mo Member", "Leiden University", "member", {}),
     ("owner@demo.lifes.test", "Olga Owner", "Leiden University Medical Center", "steward", {}),
-    ("auditor@demo.lifes.test", "Aud Auditor", "Dutch Health Data Authority", "member",
-     {"is_auditor": True}),
-    ("admin@demo.lifes.test", "Ada Admin", "Leiden University Medical Center", "admin",
-     {"is_staff": True, "is_superuser": True}),
+    (
+        "auditor@demo.lifes.test",
+        "Aud Auditor",
+        "Dutch Health Data Authority",
+        "member",
+        {"is_auditor": True},
+    ),
+    (
+        "admin@demo.lifes.test",
+        "Ada Admin",
+        "Leiden University Medical Center",
+        "admin",
+        {"is_staff": True, "is_superuser": True},
+    ),
     ("industry@demo.lifes.test", "Ivo Industry", "Noordwijk Therapeutics B.V.", "member", {}),
 ]
 
@@ -107,13 +141,20 @@ def file_digest(path: Path) -> str:
 
 
 ALGORITHMS = [
-    {"name": "mean-bmi-by-sex", "version": "1.0.0",
-     "file": NODE_DIR / "algorithms" / "mean_bmi_by_sex.py",
-     "description": "Counts and BMI sums per sex: the demo algorithm lifes-node runs.",
-     "output_kind": "aggregate"},
-    {"name": "hba1c-distribution", "version": "0.3.0", "file": None,
-     "description": "Histogram of HbA1c in 5 mmol/mol bins, cells of at least 10.",
-     "output_kind": "aggregate"},
+    {
+        "name": "mean-bmi-by-sex",
+        "version": "1.0.0",
+        "file": NODE_DIR / "algorithms" / "mean_bmi_by_sex.py",
+        "description": "Counts and BMI sums per sex: the demo algorithm lifes-node runs.",
+        "output_kind": "aggregate",
+    },
+    {
+        "name": "hba1c-distribution",
+        "version": "0.3.0",
+        "file": None,
+        "description": "Histogram of HbA1c in 5 mmol/mol bins, cells of at least 10.",
+        "output_kind": "aggregate",
+    },
 ]
 
 
@@ -141,11 +182,13 @@ def _users(report: SeedReport, organisations: dict[str, Organisation]) -> dict[s
     for email, full_name, organisation_name, role, flags in USERS:
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = user_create(actor=None, email=email, full_name=full_name,
-                               password=DEMO_PASSWORD, **flags)
+            user = user_create(
+                actor=None, email=email, full_name=full_name, password=DEMO_PASSWORD, **flags
+            )
             report.created.append(f"user {email}")
-        membership_add(actor=None, user=user, organisation=organisations[organisation_name],
-                       role=role)
+        membership_add(
+            actor=None, user=user, organisation=organisations[organisation_name], role=role
+        )
         found[email] = user
     return found
 
@@ -153,26 +196,43 @@ def _users(report: SeedReport, organisations: dict[str, Organisation]) -> dict[s
 def _node(report: SeedReport, organisations: dict[str, Organisation]) -> Node:
     node = Node.objects.filter(identifier="lumc-station-1").first()
     if node is None:
-        identity = user_create(actor=None, email="lumc-station-1@nodes.lifes.test",
-                               full_name="LUMC Data Station 1", is_machine=True)
-        node = node_create(actor=None, identifier="lumc-station-1", name="LUMC Data Station 1",
-                           organisation=organisations["Leiden University Medical Center"],
-                           base_url="https://station1.lumc.example", identity=identity)
+        identity = user_create(
+            actor=None,
+            email="lumc-station-1@nodes.lifes.test",
+            full_name="LUMC Data Station 1",
+            is_machine=True,
+        )
+        node = node_create(
+            actor=None,
+            identifier="lumc-station-1",
+            name="LUMC Data Station 1",
+            organisation=organisations["Leiden University Medical Center"],
+            base_url="https://station1.lumc.example",
+            identity=identity,
+        )
         report.created.append(f"node {node.identifier}")
     if not ApiToken.objects.filter(key_hash=token_digest(DEMO_NODE_TOKEN)).exists():
-        api_token_create(actor=None, user=node.identity, name="demo node credential",
-                         key=DEMO_NODE_TOKEN)
+        api_token_create(
+            actor=None, user=node.identity, name="demo node credential", key=DEMO_NODE_TOKEN
+        )
     return node
 
 
-def _datasets(report: SeedReport, organisations: dict[str, Organisation], node: Node,
-              users: dict[str, User]) -> None:
+def _datasets(
+    report: SeedReport, organisations: dict[str, Organisation], node: Node, users: dict[str, User]
+) -> None:
     owner = organisations["Leiden University Medical Center"]
     for spec in DATASETS:
         if Dataset.objects.filter(slug=spec["slug"]).exists():
             continue
-        dataset_create(actor=None, owner=owner, node=node, contact_email="data@lumc.example",
-                       stewards=[users["owner@demo.lifes.test"]], **spec)
+        dataset_create(
+            actor=None,
+            owner=owner,
+            node=node,
+            contact_email="data@lumc.example",
+            stewards=[users["owner@demo.lifes.test"]],
+            **spec,
+        )
         report.created.append(f"dataset {spec['slug']}")
 
 
@@ -185,10 +245,15 @@ def _algorithms(report: SeedReport, organisations: dict[str, Organisation]) -> N
             digest = file_digest(path)
         else:
             digest = "sha256:" + hashlib.sha256(spec["name"].encode()).hexdigest()
-        algorithm_register(actor=None, name=spec["name"], version=spec["version"],
-                           digest=digest, description=spec["description"],
-                           output_kind=spec["output_kind"],
-                           maintainer=organisations["Leiden University"])
+        algorithm_register(
+            actor=None,
+            name=spec["name"],
+            version=spec["version"],
+            digest=digest,
+            description=spec["description"],
+            output_kind=spec["output_kind"],
+            maintainer=organisations["Leiden University"],
+        )
         report.created.append(f"algorithm {spec['name']} {spec['version']}")
 
 

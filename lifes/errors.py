@@ -12,15 +12,17 @@ class DomainError(Exception):
     status_code = 409
     default_code = "conflict"
 
-    def __init__(self, message: str, *, code: str | None = None,
-                 errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, errors: dict[str, list[str]] | None = None
+    ) -> None:
         # Translated messages are rendered now, in the language of the person who acted.
         message = str(message)
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
-        self.errors = {field: [str(m) for m in messages]
-                       for field, messages in (errors or {}).items()}
+        self.errors = {
+            field: [str(m) for m in messages] for field, messages in (errors or {}).items()
+        }
 
 
 class InvalidInput(DomainError):

@@ -112,8 +112,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -180,14 +182,22 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "audit-verify-daily": {"task": "audit.tasks.audit_verify_task", "schedule": timedelta(days=1)},
-    "audit-checkpoint-hourly": {"task": "audit.tasks.audit_checkpoint_task",
-                                "schedule": timedelta(hours=1)},
-    "review-reminders": {"task": "requests_app.tasks.stage_reminders_task",
-                         "schedule": timedelta(hours=1)},
-    "permits-expire": {"task": "permits.tasks.permits_expire_task",
-                       "schedule": timedelta(minutes=5)},
-    "permits-revocation-list": {"task": "permits.tasks.revocation_list_publish_task",
-                                "schedule": timedelta(minutes=15)},
+    "audit-checkpoint-hourly": {
+        "task": "audit.tasks.audit_checkpoint_task",
+        "schedule": timedelta(hours=1),
+    },
+    "review-reminders": {
+        "task": "requests_app.tasks.stage_reminders_task",
+        "schedule": timedelta(hours=1),
+    },
+    "permits-expire": {
+        "task": "permits.tasks.permits_expire_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "permits-revocation-list": {
+        "task": "permits.tasks.revocation_list_publish_task",
+        "schedule": timedelta(minutes=15),
+    },
 }
 
 # The hub's Ed25519 signing keys (permits/keys.py). Private keys live in SIGNING_KEY_DIR as

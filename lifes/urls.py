@@ -12,8 +12,11 @@ from lifes.health import healthz
 api_v1 = [
     path("me", accounts_api.MeApi.as_view(), name="me"),
     path("auth/tokens", accounts_api.TokenListCreateApi.as_view(), name="tokens"),
-    path("auth/tokens/<int:token_id>/revoke", accounts_api.TokenRevokeApi.as_view(),
-         name="token_revoke"),
+    path(
+        "auth/tokens/<int:token_id>/revoke",
+        accounts_api.TokenRevokeApi.as_view(),
+        name="token_revoke",
+    ),
     path("datasets/", catalogue_api.DatasetListApi.as_view(), name="datasets"),
     path("datasets/<slug:slug>", catalogue_api.DatasetDetailApi.as_view(), name="dataset"),
     path("algorithms/", catalogue_api.AlgorithmListApi.as_view(), name="algorithms"),

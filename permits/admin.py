@@ -11,8 +11,14 @@ class PermitDatasetInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PermitDataset
     extra = 0
     can_delete = False
-    readonly_fields = ["dataset", "node_identifier", "cohort_version", "cohort_digest",
-                       "cohort_count", "owner_conditions"]
+    readonly_fields = [
+        "dataset",
+        "node_identifier",
+        "cohort_version",
+        "cohort_digest",
+        "cohort_count",
+        "owner_conditions",
+    ]
 
 
 class PermitAlgorithmInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -17,23 +17,27 @@ from permits.models import ExecutionReceipt, Permit
 from permits.services.nodes import node_of
 from permits.visas import passport_visas
 
-NUMBER = OpenApiParameter("number", str, OpenApiParameter.PATH,
-                          description="The permit number, e.g. LIFES-P-2026-000001.")
-DATASET = OpenApiParameter("dataset_id", str, OpenApiParameter.PATH,
-                           description="The dataset id as the permit names it.")
+NUMBER = OpenApiParameter(
+    "number", str, OpenApiParameter.PATH, description="The permit number, e.g. LIFES-P-2026-000001."
+)
+DATASET = OpenApiParameter(
+    "dataset_id", str, OpenApiParameter.PATH, description="The dataset id as the permit names it."
+)
 
 
 class PermitErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                   required=False)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
 
 
 ERRORS = {status_code: PermitErrorSerializer for status_code in (400, 401, 403, 404, 409)}
 
 
 # --- the revocation list -----------------------------------------------------------------------
+
 
 class JwtRenderer(renderers.BaseRenderer):
     """``application/jwt``: the compact JWS itself, as lifes_node reads it."""
@@ -42,8 +46,12 @@ class JwtRenderer(renderers.BaseRenderer):
     format = "jwt"
     charset = None  # base64url and dots only
 
-    def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: dict | None = None) -> bytes:
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: dict | None = None,
+    ) -> bytes:
         if isinstance(data, dict) and isinstance(data.get("token"), str):
             return data["token"].encode("ascii")
         return renderers.JSONRenderer().render(data)
@@ -61,10 +69,15 @@ class RevocationListApi(APIView):
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField(help_text="The compact JWS.")
 
-    @extend_schema(operation_id="permits_revocations", responses={
-        (200, "application/jwt"): OpenApiResponse(response={"type": "string"},
-                                                  description="The compact JWS."),
-        (200, "application/json"): OutputSerializer})
+    @extend_schema(
+        operation_id="permits_revocations",
+        responses={
+            (200, "application/jwt"): OpenApiResponse(
+                response={"type": "string"}, description="The compact JWS."
+            ),
+            (200, "application/json"): OutputSerializer,
+        },
+    )
     def get(self, request: Request) -> Response:
         row = services.revocation_list_current()
         response = Response({"token": row.token})
@@ -74,6 +87,7 @@ class RevocationListApi(APIView):
 
 
 # --- the node API ------------------------------------------------------------------------------
+
 
 class NodePermitListApi(APIView):
     """The permits addressed to the calling node that it may use now."""
@@ -92,17 +106,22 @@ class NodePermitListApi(APIView):
 
         def get_datasets(self, permit: Permit) -> list[dict[str, Any]]:
             node = self.context["node"]
-            return [{"id": e.dataset.slug, "cohort_version": e.cohort_version}
-                    for e in permit.permit_datasets.all() if e.node_identifier == node.identifier]
+            return [
+                {"id": e.dataset.slug, "cohort_version": e.cohort_version}
+                for e in permit.permit_datasets.all()
+                if e.node_identifier == node.identifier
+            ]
 
-    @extend_schema(operation_id="node_permits_list",
-                   responses={200: OutputSerializer(many=True), **ERRORS})
+    @extend_schema(
+        operation_id="node_permits_list", responses={200: OutputSerializer(many=True), **ERRORS}
+    )
     def get(self, request: Request) -> Response:
         node = node_of(request.user)
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.node_permits(node), request, view=self)
         return paginator.get_paginated_response(
-            self.OutputSerializer(page, many=True, context={"node": node}).data)
+            self.OutputSerializer(page, many=True, context={"node": node}).data
+        )
 
 
 def _etag(digest: str) -> str:
@@ -129,19 +148,28 @@ class NodeCohortApi(APIView):
         count = serializers.IntegerField()
         participants = serializers.ListField(child=serializers.CharField())
 
-    @extend_schema(operation_id="node_cohort", parameters=[NUMBER, DATASET],
-                   responses={200: OutputSerializer, 304: None, **ERRORS})
+    @extend_schema(
+        operation_id="node_cohort",
+        parameters=[NUMBER, DATASET],
+        responses={200: OutputSerializer, 304: None, **ERRORS},
+    )
     def get(self, request: Request, number: str, dataset_id: str) -> Response:
         node = node_of(request.user)
-        permit, cohort, ids = selectors.node_cohort(node=node, number=number,
-                                                    dataset_id=dataset_id)
+        permit, cohort, ids = selectors.node_cohort(node=node, number=number, dataset_id=dataset_id)
         etag = _etag(cohort.digest)
         if _matches(request.headers.get("If-None-Match", ""), etag):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
-            response = Response({"permit": permit.number, "dataset": dataset_id,
-                                 "version": cohort.version, "digest": cohort.digest,
-                                 "count": cohort.count, "participants": ids})
+            response = Response(
+                {
+                    "permit": permit.number,
+                    "dataset": dataset_id,
+                    "version": cohort.version,
+                    "digest": cohort.digest,
+                    "count": cohort.count,
+                    "participants": ids,
+                }
+            )
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"
         return response
@@ -158,8 +186,11 @@ class NodeKeyApi(APIView):
         node = serializers.CharField(source="identifier")
         jwk = serializers.DictField(source="public_key_jwk")
 
-    @extend_schema(operation_id="node_key_register", request=InputSerializer,
-                   responses={200: OutputSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="node_key_register",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **ERRORS},
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -172,8 +203,9 @@ class NodeReceiptApi(APIView):
     stored; 409 when the same receipt (``jti``) is already stored; other 4xx name the problem."""
 
     class InputSerializer(serializers.Serializer):
-        receipt = serializers.CharField(help_text="The compact JWS signed by the node's key.",
-                                        trim_whitespace=True)
+        receipt = serializers.CharField(
+            help_text="The compact JWS signed by the node's key.", trim_whitespace=True
+        )
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -182,18 +214,21 @@ class NodeReceiptApi(APIView):
         status = serializers.CharField()
         received_at = serializers.DateTimeField()
 
-    @extend_schema(operation_id="node_receipt_record", request=InputSerializer,
-                   responses={201: OutputSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="node_receipt_record",
+        request=InputSerializer,
+        responses={201: OutputSerializer, **ERRORS},
+    )
     def post(self, request: Request) -> Response:
         node_of(request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        receipt = services.receipt_record(actor=request.user,
-                                          token=data.validated_data["receipt"])
+        receipt = services.receipt_record(actor=request.user, token=data.validated_data["receipt"])
         return Response(self.OutputSerializer(receipt).data, status=status.HTTP_201_CREATED)
 
 
 # --- permits (people) --------------------------------------------------------------------------
+
 
 class PermitDatasetSerializer(serializers.Serializer):
     id = serializers.CharField(source="dataset.slug")
@@ -227,19 +262,20 @@ class PermitSerializer(serializers.Serializer):
     issued_at = serializers.DateTimeField()
     valid_from = serializers.DateTimeField()
     valid_until = serializers.DateTimeField()
-    supersedes = serializers.CharField(source="supersedes.number", allow_null=True,
-                                       default=None)
+    supersedes = serializers.CharField(source="supersedes.number", allow_null=True, default=None)
     kid = serializers.CharField()
     token_sha256 = serializers.CharField()
     token = serializers.CharField()
 
     def get_purpose(self, permit: Permit) -> dict[str, Any]:
-        return {"codes": permit.purpose_codes, "diseases": permit.purpose_diseases,
-                "commercial": permit.is_commercial}
+        return {
+            "codes": permit.purpose_codes,
+            "diseases": permit.purpose_diseases,
+            "commercial": permit.is_commercial,
+        }
 
     def get_outputs(self, permit: Permit) -> dict[str, Any]:
-        return {"aggregate_only": permit.is_aggregate_only,
-                "min_cell_count": permit.min_cell_count}
+        return {"aggregate_only": permit.is_aggregate_only, "min_cell_count": permit.min_cell_count}
 
 
 class PermitListApi(APIView):
@@ -247,16 +283,24 @@ class PermitListApi(APIView):
 
     @extend_schema(operation_id="permits_list", responses={200: PermitSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return paginate(request, self, selectors.permits_visible_to(request.user)
-                        .order_by("-issued_at", "-pk"), PermitSerializer)
+        return paginate(
+            request,
+            self,
+            selectors.permits_visible_to(request.user).order_by("-issued_at", "-pk"),
+            PermitSerializer,
+        )
 
 
 class PermitDetailApi(APIView):
-    @extend_schema(operation_id="permits_retrieve", parameters=[NUMBER],
-                   responses={200: PermitSerializer, 404: PermitErrorSerializer})
+    @extend_schema(
+        operation_id="permits_retrieve",
+        parameters=[NUMBER],
+        responses={200: PermitSerializer, 404: PermitErrorSerializer},
+    )
     def get(self, request: Request, number: str) -> Response:
-        return Response(PermitSerializer(selectors.permit_get(user=request.user,
-                                                              number=number)).data)
+        return Response(
+            PermitSerializer(selectors.permit_get(user=request.user, number=number)).data
+        )
 
 
 class PermitIssueApi(APIView):
@@ -266,8 +310,11 @@ class PermitIssueApi(APIView):
     class InputSerializer(serializers.Serializer):
         request = serializers.CharField(help_text="The request reference.")
 
-    @extend_schema(operation_id="permits_issue", request=InputSerializer,
-                   responses={201: PermitSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="permits_issue",
+        request=InputSerializer,
+        responses={201: PermitSerializer, **ERRORS},
+    )
     def post(self, request: Request) -> Response:
         from requests_app.selectors import request_get
 
@@ -288,10 +335,10 @@ class _PermitCommandApi(APIView):
     def post(self, request: Request, number: str) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        type(self).service(actor=request.user, number=number,
-                           reason=data.validated_data["reason"])
-        return Response(PermitSerializer(selectors.permit_get(user=request.user,
-                                                              number=number)).data)
+        type(self).service(actor=request.user, number=number, reason=data.validated_data["reason"])
+        return Response(
+            PermitSerializer(selectors.permit_get(user=request.user, number=number)).data
+        )
 
 
 class PermitSuspendApi(_PermitCommandApi):
@@ -299,9 +346,12 @@ class PermitSuspendApi(_PermitCommandApi):
 
     service = services.permit_suspend
 
-    @extend_schema(operation_id="permits_suspend", parameters=[NUMBER],
-                   request=_PermitCommandApi.InputSerializer,
-                   responses={200: PermitSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="permits_suspend",
+        parameters=[NUMBER],
+        request=_PermitCommandApi.InputSerializer,
+        responses={200: PermitSerializer, **ERRORS},
+    )
     def post(self, request: Request, number: str) -> Response:
         return super().post(request, number)
 
@@ -309,9 +359,12 @@ class PermitSuspendApi(_PermitCommandApi):
 class PermitResumeApi(_PermitCommandApi):
     service = services.permit_resume
 
-    @extend_schema(operation_id="permits_resume", parameters=[NUMBER],
-                   request=_PermitCommandApi.InputSerializer,
-                   responses={200: PermitSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="permits_resume",
+        parameters=[NUMBER],
+        request=_PermitCommandApi.InputSerializer,
+        responses={200: PermitSerializer, **ERRORS},
+    )
     def post(self, request: Request, number: str) -> Response:
         return super().post(request, number)
 
@@ -321,9 +374,12 @@ class PermitRevokeApi(_PermitCommandApi):
 
     service = services.permit_revoke
 
-    @extend_schema(operation_id="permits_revoke", parameters=[NUMBER],
-                   request=_PermitCommandApi.InputSerializer,
-                   responses={200: PermitSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="permits_revoke",
+        parameters=[NUMBER],
+        request=_PermitCommandApi.InputSerializer,
+        responses={200: PermitSerializer, **ERRORS},
+    )
     def post(self, request: Request, number: str) -> Response:
         return super().post(request, number)
 
@@ -336,19 +392,36 @@ class PermitReceiptListApi(APIView):
 
         class Meta:
             model = ExecutionReceipt
-            fields = ["jti", "node", "dataset_identifier", "algorithm_digest", "started_at",
-                      "ended_at", "cohort_version", "cohort_digest", "cohort_size",
-                      "output_digest", "is_disclosure_passed", "disclosure", "status", "reason",
-                      "received_at"]
+            fields = [
+                "jti",
+                "node",
+                "dataset_identifier",
+                "algorithm_digest",
+                "started_at",
+                "ended_at",
+                "cohort_version",
+                "cohort_digest",
+                "cohort_size",
+                "output_digest",
+                "is_disclosure_passed",
+                "disclosure",
+                "status",
+                "reason",
+                "received_at",
+            ]
 
-    @extend_schema(operation_id="permits_receipts", parameters=[NUMBER],
-                   responses={200: OutputSerializer(many=True), 404: PermitErrorSerializer})
+    @extend_schema(
+        operation_id="permits_receipts",
+        parameters=[NUMBER],
+        responses={200: OutputSerializer(many=True), 404: PermitErrorSerializer},
+    )
     def get(self, request: Request, number: str) -> Response:
         permit = selectors.permit_get(user=request.user, number=number)
         return paginate(request, self, selectors.receipts_of([permit]), self.OutputSerializer)
 
 
 # --- the public register and GA4GH -------------------------------------------------------------
+
 
 class RegisterApi(APIView):
     """The public register of issued permits (EHDS Art. 58): no personal data, only the holder
@@ -377,16 +450,26 @@ class RegisterApi(APIView):
         purpose = serializers.SerializerMethodField()
 
         def get_purpose(self, permit: Permit) -> dict[str, Any]:
-            return {"codes": permit.purpose_codes, "diseases": permit.purpose_diseases,
-                    "commercial": permit.is_commercial}
+            return {
+                "codes": permit.purpose_codes,
+                "diseases": permit.purpose_diseases,
+                "commercial": permit.is_commercial,
+            }
 
-    @extend_schema(operation_id="register_list", parameters=[FilterSerializer],
-                   responses={200: OutputSerializer(many=True)})
+    @extend_schema(
+        operation_id="register_list",
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        return paginate(request, self, selectors.register_list(query=filters.validated_data["q"]),
-                        self.OutputSerializer)
+        return paginate(
+            request,
+            self,
+            selectors.register_list(query=filters.validated_data["q"]),
+            self.OutputSerializer,
+        )
 
 
 class PassportApi(APIView):

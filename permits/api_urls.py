@@ -16,8 +16,11 @@ urlpatterns = [
     path("permits/<str:number>/revoke", api.PermitRevokeApi.as_view(), name="revoke"),
     path("permits/<str:number>/receipts", api.PermitReceiptListApi.as_view(), name="receipts"),
     path("node/permits", api.NodePermitListApi.as_view(), name="node_permits"),
-    path("node/permits/<str:number>/cohorts/<str:dataset_id>", api.NodeCohortApi.as_view(),
-         name="node_cohort"),
+    path(
+        "node/permits/<str:number>/cohorts/<str:dataset_id>",
+        api.NodeCohortApi.as_view(),
+        name="node_cohort",
+    ),
     path("node/keys", api.NodeKeyApi.as_view(), name="node_keys"),
     path("node/receipts", api.NodeReceiptApi.as_view(), name="node_receipts"),
     path("register/", api.RegisterApi.as_view(), name="register"),

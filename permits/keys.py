@@ -63,6 +63,7 @@ class TokenInvalid(InvalidInput):
 
 # --- JWK helpers -------------------------------------------------------------------------------
 
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -86,8 +87,14 @@ def public_jwk_of(public_key: Ed25519PublicKey) -> dict[str, str]:
 
 def _published(jwk: dict[str, str]) -> dict[str, str]:
     """Exactly the members CONTRACTS.md promises, in a stable order."""
-    return {"kty": "OKP", "crv": "Ed25519", "kid": jwk["kid"], "x": jwk["x"], "use": "sig",
-            "alg": ALGORITHM}
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "kid": jwk["kid"],
+        "x": jwk["x"],
+        "use": "sig",
+        "alg": ALGORITHM,
+    }
 
 
 def _public_key_of(jwk: dict[str, str]) -> Ed25519PublicKey:
@@ -173,6 +180,7 @@ def _private_key_from_env() -> Ed25519PrivateKey:
 
 # --- the key life cycle ------------------------------------------------------------------------
 
+
 def _retire_active(now: datetime) -> list[str]:
     retired = []
     for key in SigningKey.objects.select_for_update().filter(status=SigningKeyStatus.ACTIVE):
@@ -187,14 +195,14 @@ def _create_key(*, actor: Any, action: str, retired: list[str] | None = None) ->
     """A new active key; the caller holds the chain lock and has retired the old one."""
     private_key = Ed25519PrivateKey.generate()
     jwk = public_jwk_of(private_key.public_key())
-    key = SigningKey.objects.create(kid=jwk["kid"], public_jwk=jwk,
-                                    status=SigningKeyStatus.ACTIVE)
+    key = SigningKey.objects.create(kid=jwk["kid"], public_jwk=jwk, status=SigningKeyStatus.ACTIVE)
     # After the row (so a loser of a race writes nothing), before the commit (so no process ever
     # sees an active key whose private half is missing).
     _write_private_key(key.kid, private_key)
     _private_keys[(str(_key_dir()), key.kid)] = private_key
-    audit_record(actor=actor, action=action, target=key,
-                 payload={"kid": key.kid, "retired": retired or []})
+    audit_record(
+        actor=actor, action=action, target=key, payload={"kid": key.kid, "retired": retired or []}
+    )
     return key
 
 
@@ -222,11 +230,15 @@ def _env_key() -> LoadedKey:
             chain_lock()
             if not SigningKey.objects.filter(kid=jwk["kid"]).exists():
                 retired = _retire_active(timezone.now())
-                key = SigningKey.objects.create(kid=jwk["kid"], public_jwk=jwk,
-                                                status=SigningKeyStatus.ACTIVE)
-                audit_record(actor=None, action="signing_key.activated", target=key,
-                             payload={"kid": key.kid, "source": "environment",
-                                      "retired": retired})
+                key = SigningKey.objects.create(
+                    kid=jwk["kid"], public_jwk=jwk, status=SigningKeyStatus.ACTIVE
+                )
+                audit_record(
+                    actor=None,
+                    action="signing_key.activated",
+                    target=key,
+                    payload={"kid": key.kid, "source": "environment", "retired": retired},
+                )
     return LoadedKey(jwk["kid"], private_key, jwk)
 
 
@@ -261,13 +273,15 @@ def note_signed_until(kid: str, moment: datetime) -> None:
 def jwks() -> dict[str, list[dict[str, str]]]:
     """Active keys, and retired keys while anything they signed may still be valid."""
     keys = SigningKey.objects.filter(
-        Q(status=SigningKeyStatus.ACTIVE) | Q(not_after__isnull=True)
+        Q(status=SigningKeyStatus.ACTIVE)
+        | Q(not_after__isnull=True)
         | Q(not_after__gt=timezone.now())
     ).order_by("-created_at", "-pk")
     return {"keys": [_published(key.public_jwk) for key in keys]}
 
 
 # --- tokens ------------------------------------------------------------------------------------
+
 
 def _expiry(claims: dict[str, Any]) -> datetime | None:
     exp = claims.get("exp")
@@ -284,16 +298,18 @@ def sign_jws(claims: dict[str, Any], *, typ: str) -> str:
     When the claims carry ``exp``, the key is kept published at least until then.
     """
     key = active_key()
-    token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM,
-                       headers={"kid": key.kid, "typ": typ})
+    token = jwt.encode(
+        claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": typ}
+    )
     expiry = _expiry(claims)
     if expiry is not None:
         note_signed_until(key.kid, expiry)
     return token
 
 
-def verify_jws(token: str, *, typ: str, audience: str | None = None,
-               issuer: str | None = None, leeway: int = 0) -> dict[str, Any]:
+def verify_jws(
+    token: str, *, typ: str, audience: str | None = None, issuer: str | None = None, leeway: int = 0
+) -> dict[str, Any]:
     """Verify a token signed by any key the hub has held; return its claims.
 
     For the hub's own use (nodes verify with the published JWKS). ``exp`` and ``nbf`` are
@@ -313,8 +329,13 @@ def verify_jws(token: str, *, typ: str, audience: str | None = None,
         raise TokenInvalid("The token names a key the hub does not know.", code="unknown_key")
     try:
         return jwt.decode(
-            token, _public_key_of(key.public_jwk), algorithms=[ALGORITHM], audience=audience,
-            issuer=issuer, leeway=leeway, options={"verify_aud": audience is not None},
+            token,
+            _public_key_of(key.public_jwk),
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"verify_aud": audience is not None},
         )
     except jwt.InvalidSignatureError as exc:
         raise TokenInvalid("The signature does not verify.", code="bad_signature") from exc

@@ -39,12 +39,14 @@ class SigningKey(models.Model):
 
     kid = models.CharField(max_length=64, unique=True, help_text=_("RFC 7638 JWK thumbprint"))
     public_jwk = models.JSONField()
-    status = models.CharField(max_length=16, choices=SigningKeyStatus.choices,
-                              default=SigningKeyStatus.ACTIVE)
+    status = models.CharField(
+        max_length=16, choices=SigningKeyStatus.choices, default=SigningKeyStatus.ACTIVE
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     retired_at = models.DateTimeField(null=True, blank=True)
     not_after = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text=_("The latest expiry of anything this key signed; published until then."),
     )
 
@@ -53,8 +55,9 @@ class SigningKey(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["status"], condition=Q(status="active"),
-                                    name="signing_key_one_active"),
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="signing_key_one_active"
+            ),
             models.CheckConstraint(
                 condition=Q(status="active", retired_at__isnull=True)
                 | Q(status="retired", retired_at__isnull=False),
@@ -73,6 +76,7 @@ class SigningKey(models.Model):
 
 # --- permits -----------------------------------------------------------------------------------
 
+
 class PermitStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspended", _("Suspended")
@@ -86,8 +90,12 @@ class PermitStatus(models.TextChoices):
 #: request, and the suspended ones are on the revocation list.
 LIVE_STATUSES = (PermitStatus.ACTIVE, PermitStatus.SUSPENDED)
 #: These put the permit's jti on the signed revocation list.
-LISTED_STATUSES = (PermitStatus.SUSPENDED, PermitStatus.REVOKED, PermitStatus.SUPERSEDED,
-                   PermitStatus.CLOSED)
+LISTED_STATUSES = (
+    PermitStatus.SUSPENDED,
+    PermitStatus.REVOKED,
+    PermitStatus.SUPERSEDED,
+    PermitStatus.CLOSED,
+)
 
 
 class Permit(models.Model):
@@ -100,18 +108,24 @@ class Permit(models.Model):
 
     number = models.CharField(max_length=32, unique=True, editable=False)
     jti = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    request = models.ForeignKey("requests_app.AccessRequest", on_delete=models.PROTECT,
-                                related_name="permits")
-    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="permits")
-    holder_organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
-                                            related_name="permits")
-    principal_investigator = models.CharField(_("principal investigator"), max_length=200,
-                                              blank=True)
-    datasets = models.ManyToManyField("catalogue.Dataset", through="PermitDataset",
-                                      related_name="permits")
-    algorithms = models.ManyToManyField("catalogue.Algorithm", through="PermitAlgorithm",
-                                        related_name="permits")
+    request = models.ForeignKey(
+        "requests_app.AccessRequest", on_delete=models.PROTECT, related_name="permits"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="permits"
+    )
+    holder_organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="permits"
+    )
+    principal_investigator = models.CharField(
+        _("principal investigator"), max_length=200, blank=True
+    )
+    datasets = models.ManyToManyField(
+        "catalogue.Dataset", through="PermitDataset", related_name="permits"
+    )
+    algorithms = models.ManyToManyField(
+        "catalogue.Algorithm", through="PermitAlgorithm", related_name="permits"
+    )
     purpose_codes = models.JSONField(_("purpose (DUO)"), default=list)
     purpose_diseases = models.JSONField(_("diseases (MONDO)"), default=list, blank=True)
     is_commercial = models.BooleanField(_("commercial use"), default=False)
@@ -122,17 +136,25 @@ class Permit(models.Model):
     issued_at = models.DateTimeField(_("issued at"))
     valid_from = models.DateTimeField(_("valid from"))
     valid_until = models.DateTimeField(_("valid until"))
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                  blank=True, related_name="+",
-                                  help_text=_("Empty when the hub issued it on approval."))
-    status = models.CharField(max_length=16, choices=PermitStatus.choices,
-                              default=PermitStatus.ACTIVE)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the hub issued it on approval."),
+    )
+    status = models.CharField(
+        max_length=16, choices=PermitStatus.choices, default=PermitStatus.ACTIVE
+    )
     status_reason = models.TextField(blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
-    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                          null=True, blank=True, related_name="+")
-    supersedes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="superseded_by")
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
     token = models.TextField(_("signed token (compact JWS)"), blank=True)
     kid = models.CharField(max_length=64, blank=True)
     token_sha256 = models.CharField(max_length=64, blank=True)
@@ -142,12 +164,17 @@ class Permit(models.Model):
         constraints = [
             # "Approving the same request twice at once issues exactly one permit": the request
             # row lock serialises issuers; this is the backstop should anything bypass it.
-            models.UniqueConstraint(fields=["request"], condition=Q(status__in=LIVE_STATUSES),
-                                    name="permit_one_live_per_request"),
-            models.CheckConstraint(condition=Q(valid_until__gt=models.F("valid_from")),
-                                   name="permit_validity_ordered"),
-            models.CheckConstraint(condition=Q(status__in=PermitStatus.values),
-                                   name="permit_status_valid"),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="permit_one_live_per_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__gt=models.F("valid_from")), name="permit_validity_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PermitStatus.values), name="permit_status_valid"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "valid_until"], name="permit_status_expiry"),
@@ -185,8 +212,9 @@ class PermitDataset(models.Model):
     """A granted dataset in a permit, with the node it sits at and its cohort at issue."""
 
     permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="permit_datasets")
-    dataset = models.ForeignKey("catalogue.Dataset", on_delete=models.PROTECT,
-                                related_name="permit_entries")
+    dataset = models.ForeignKey(
+        "catalogue.Dataset", on_delete=models.PROTECT, related_name="permit_entries"
+    )
     node_identifier = models.CharField(max_length=64, db_index=True)
     cohort_version = models.PositiveBigIntegerField()
     cohort_digest = models.CharField(max_length=71)
@@ -206,10 +234,10 @@ class PermitDataset(models.Model):
 class PermitAlgorithm(models.Model):
     """A permitted algorithm, with its name, version and digest as they were at issue."""
 
-    permit = models.ForeignKey(Permit, on_delete=models.CASCADE,
-                               related_name="permit_algorithms")
-    algorithm = models.ForeignKey("catalogue.Algorithm", on_delete=models.PROTECT,
-                                  related_name="permit_entries")
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="permit_algorithms")
+    algorithm = models.ForeignKey(
+        "catalogue.Algorithm", on_delete=models.PROTECT, related_name="permit_entries"
+    )
     name = models.CharField(max_length=100)
     version = models.CharField(max_length=50)
     digest = models.CharField(max_length=71)
@@ -256,8 +284,13 @@ class ExecutionReceipt(models.Model):
 
     permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="receipts")
     node = models.ForeignKey("catalogue.Node", on_delete=models.PROTECT, related_name="receipts")
-    dataset = models.ForeignKey("catalogue.Dataset", on_delete=models.PROTECT, null=True,
-                                blank=True, related_name="receipts")
+    dataset = models.ForeignKey(
+        "catalogue.Dataset",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="receipts",
+    )
     dataset_identifier = models.CharField(max_length=100, blank=True)
     algorithm_digest = models.CharField(max_length=71, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

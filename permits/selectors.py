@@ -24,9 +24,10 @@ from requests_app.selectors import requests_visible_to
 
 def _with_parts(permits: QuerySet[Permit]) -> QuerySet[Permit]:
     return permits.select_related("request", "holder_organisation", "supersedes").prefetch_related(
-        Prefetch("permit_datasets",
-                 queryset=PermitDataset.objects.select_related("dataset").order_by(
-                     "dataset__slug")),
+        Prefetch(
+            "permit_datasets",
+            queryset=PermitDataset.objects.select_related("dataset").order_by("dataset__slug"),
+        ),
         Prefetch("permit_algorithms", queryset=PermitAlgorithm.objects.order_by("name")),
     )
 
@@ -50,36 +51,54 @@ def permits_of_request(*, user: Any, request: AccessRequest) -> QuerySet[Permit]
 
 
 def receipts_of(permits: list[Permit] | QuerySet[Permit]) -> QuerySet[ExecutionReceipt]:
-    return (ExecutionReceipt.objects.filter(permit__in=permits)
-            .select_related("permit", "node").order_by("-received_at", "-pk"))
+    return (
+        ExecutionReceipt.objects.filter(permit__in=permits)
+        .select_related("permit", "node")
+        .order_by("-received_at", "-pk")
+    )
 
 
 def register_list(*, query: str = "") -> QuerySet[Permit]:
     """The public register (EHDS Art. 58): every permit ever issued, newest first."""
     permits = _with_parts(Permit.objects.all()).order_by("-issued_at", "-pk")
     if query:
-        permits = permits.filter(Q(number__icontains=query)
-                                 | Q(holder_organisation__name__icontains=query)
-                                 | Q(datasets__slug__icontains=query)
-                                 | Q(datasets__title__icontains=query)).distinct()
+        permits = permits.filter(
+            Q(number__icontains=query)
+            | Q(holder_organisation__name__icontains=query)
+            | Q(datasets__slug__icontains=query)
+            | Q(datasets__title__icontains=query)
+        ).distinct()
     return permits
 
 
 def permit_purpose(permit: Permit) -> Purpose:
     """The purpose the permit was issued for, as the consent engine reads it."""
-    return Purpose(codes=tuple(permit.purpose_codes), diseases=tuple(permit.purpose_diseases),
-                   commercial=permit.is_commercial, for_profit=permit.is_for_profit)
+    return Purpose(
+        codes=tuple(permit.purpose_codes),
+        diseases=tuple(permit.purpose_diseases),
+        commercial=permit.is_commercial,
+        for_profit=permit.is_for_profit,
+    )
 
 
 # --- what a node reads -------------------------------------------------------------------------
 
+
 def node_permits(node: Node) -> QuerySet[Permit]:
     """The permits addressed to ``node`` that it may use now (active, inside their window)."""
     now = timezone.now()
-    return (_with_parts(Permit.objects.filter(
-        status=PermitStatus.ACTIVE, valid_from__lte=now, valid_until__gt=now,
-        permit_datasets__node_identifier=node.identifier)).distinct()
-        .order_by("valid_until", "pk"))
+    return (
+        _with_parts(
+            Permit.objects.filter(
+                status=PermitStatus.ACTIVE,
+                valid_from__lte=now,
+                valid_until__gt=now,
+                permit_datasets__node_identifier=node.identifier,
+            )
+        )
+        .distinct()
+        .order_by("valid_until", "pk")
+    )
 
 
 def node_cohort(*, node: Node, number: str, dataset_id: str) -> tuple[Permit, Cohort, list[str]]:
@@ -89,19 +108,29 @@ def node_cohort(*, node: Node, number: str, dataset_id: str) -> tuple[Permit, Co
     this node (the code says which, so an operator can tell a revoked permit from a typo).
     """
     permit = Permit.objects.filter(number=number).first()
-    entry = (PermitDataset.objects.select_related("dataset__node")
-             .filter(permit=permit, dataset__slug=dataset_id).first() if permit else None)
-    is_addressed = permit is not None and permit.permit_datasets.filter(
-        node_identifier=node.identifier).exists()
+    entry = (
+        PermitDataset.objects.select_related("dataset__node")
+        .filter(permit=permit, dataset__slug=dataset_id)
+        .first()
+        if permit
+        else None
+    )
+    is_addressed = (
+        permit is not None
+        and permit.permit_datasets.filter(node_identifier=node.identifier).exists()
+    )
     if not is_addressed:
         raise NotFound("No such permit for this node.", code="not_found")
-    if entry is None or entry.node_identifier != node.identifier \
-            or entry.dataset.node_id != node.pk:
-        raise NotFound("This permit gives this node no such dataset.",
-                       code="dataset_not_in_permit")
+    if (
+        entry is None
+        or entry.node_identifier != node.identifier
+        or entry.dataset.node_id != node.pk
+    ):
+        raise NotFound("This permit gives this node no such dataset.", code="dataset_not_in_permit")
     if not permit.is_usable:
-        raise NotFound(f"This permit is not active now ({permit.effective_status}).",
-                       code="permit_not_active")
+        raise NotFound(
+            f"This permit is not active now ({permit.effective_status}).", code="permit_not_active"
+        )
     dataset: Dataset = entry.dataset
     purpose = permit_purpose(permit)
     for _attempt in range(3):
@@ -111,8 +140,9 @@ def node_cohort(*, node: Node, number: str, dataset_id: str) -> tuple[Permit, Co
         except CohortChanged:
             continue
         except MatcherInputError as exc:
-            raise DomainError(f"The permit's purpose cannot select a cohort: {exc}",
-                              code="purpose_unusable") from exc
+            raise DomainError(
+                f"The permit's purpose cannot select a cohort: {exc}", code="purpose_unusable"
+            ) from exc
     raise CohortBusy("Consent in this dataset keeps changing; try again shortly.")
 
 

@@ -25,8 +25,9 @@ def issue_permit_task(request_id: int) -> str | None:
     try:
         permit = permit_issue_if_due(request_id=request_id)
     except DomainError as exc:
-        logger.warning("permit for request %s not issued: %s (%s)", request_id, exc.message,
-                       exc.code)
+        logger.warning(
+            "permit for request %s not issued: %s (%s)", request_id, exc.message, exc.code
+        )
         return None
     return permit.number if permit else None
 

@@ -27,8 +27,11 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegisterFilterForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     page = Paginator(selectors.register_list(query=query), 50).get_page(request.GET.get("page"))
-    return render(request, "permits/register.html", {
-        "form": form, "page": page, "query_string": f"q={query}" if query else ""})
+    return render(
+        request,
+        "permits/register.html",
+        {"form": form, "page": page, "query_string": f"q={query}" if query else ""},
+    )
 
 
 def register_entry(request: HttpRequest, number: str) -> HttpResponse:
@@ -46,12 +49,16 @@ def permit_detail(request: HttpRequest, number: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     roles = workflow.roles_on_permit(request.user, permit)
-    return render(request, "permits/detail.html", {
-        "permit": permit,
-        "receipts": selectors.receipts_of([permit])[:200],
-        "actions": {t.action: t for t in workflow.actions_for(permit=permit, roles=roles)},
-        "form": ReasonForm(),
-    })
+    return render(
+        request,
+        "permits/detail.html",
+        {
+            "permit": permit,
+            "receipts": selectors.receipts_of([permit])[:200],
+            "actions": {t.action: t for t in workflow.actions_for(permit=permit, roles=roles)},
+            "form": ReasonForm(),
+        },
+    )
 
 
 @login_required
@@ -73,11 +80,14 @@ def permit_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, {
-            "suspend": _("The permit is suspended; nodes refuse it from the next list."),
-            "resume": _("The permit is active again."),
-            "revoke": _("The permit is revoked everywhere."),
-        }[action])
+        messages.success(
+            request,
+            {
+                "suspend": _("The permit is suspended; nodes refuse it from the next list."),
+                "resume": _("The permit is active again."),
+                "revoke": _("The permit is revoked everywhere."),
+            }[action],
+        )
     return redirect(permit)
 
 

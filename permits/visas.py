@@ -58,12 +58,23 @@ def _b64url(data: bytes) -> str:
 
 def _public_jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
     numbers = key.public_key().public_numbers()
-    members = {"crv": "P-256", "kty": "EC", "x": _b64url(numbers.x.to_bytes(32, "big")),
-               "y": _b64url(numbers.y.to_bytes(32, "big"))}
+    members = {
+        "crv": "P-256",
+        "kty": "EC",
+        "x": _b64url(numbers.x.to_bytes(32, "big")),
+        "y": _b64url(numbers.y.to_bytes(32, "big")),
+    }
     canonical = json.dumps(members, sort_keys=True, separators=(",", ":")).encode("utf-8")
     kid = _b64url(hashlib.sha256(canonical).digest())  # RFC 7638 thumbprint
-    return {"kty": "EC", "crv": "P-256", "kid": kid, "x": members["x"], "y": members["y"],
-            "use": "sig", "alg": VISA_ALGORITHM}
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "kid": kid,
+        "x": members["x"],
+        "y": members["y"],
+        "use": "sig",
+        "alg": VISA_ALGORITHM,
+    }
 
 
 def _load(data: bytes, source: str) -> ec.EllipticCurvePrivateKey:
@@ -83,7 +94,8 @@ def _create_file(path: Path) -> None:
     passphrase = settings.SIGNING_KEY_PASSPHRASE.encode("utf-8")
     encryption = BestAvailableEncryption(passphrase) if passphrase else NoEncryption()
     pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        Encoding.PEM, PrivateFormat.PKCS8, encryption)
+        Encoding.PEM, PrivateFormat.PKCS8, encryption
+    )
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".visa.", suffix=".tmp")
     try:
@@ -149,9 +161,13 @@ def _source_of(dataset: Any) -> str:
 def passport_visas(user: Any, *, now: dt.datetime | None = None) -> list[str]:
     """The ``ga4gh_passport_v1`` list of ``user``: a visa per active permit and dataset."""
     now = (now or timezone.now()).replace(microsecond=0)
-    permits = (Permit.objects.filter(holder=user, status=PermitStatus.ACTIVE,
-                                     valid_from__lte=now, valid_until__gt=now)
-               .prefetch_related("permit_datasets__dataset__owner").order_by("issued_at", "pk"))
+    permits = (
+        Permit.objects.filter(
+            holder=user, status=PermitStatus.ACTIVE, valid_from__lte=now, valid_until__gt=now
+        )
+        .prefetch_related("permit_datasets__dataset__owner")
+        .order_by("issued_at", "pk")
+    )
     key = visa_key()
     headers = {"typ": "JWT", "kid": key.kid, "jku": visa_jwks_url()}
     visas = []
@@ -159,14 +175,20 @@ def passport_visas(user: Any, *, now: dt.datetime | None = None) -> list[str]:
         expires = min(permit.valid_until, now + dt.timedelta(seconds=settings.VISA_TTL))
         for entry in permit.permit_datasets.all():
             claims = {
-                "iss": settings.HUB_URL, "sub": holder_subject(permit),
-                "jti": str(uuid.uuid4()), "iat": timestamp(now), "exp": timestamp(expires),
+                "iss": settings.HUB_URL,
+                "sub": holder_subject(permit),
+                "jti": str(uuid.uuid4()),
+                "iat": timestamp(now),
+                "exp": timestamp(expires),
                 "ga4gh_visa_v1": {
-                    "type": VISA_TYPE, "asserted": timestamp(permit.issued_at),
-                    "value": _url_of(entry.dataset), "source": _source_of(entry.dataset),
+                    "type": VISA_TYPE,
+                    "asserted": timestamp(permit.issued_at),
+                    "value": _url_of(entry.dataset),
+                    "source": _source_of(entry.dataset),
                     "by": "dac",
                 },
             }
-            visas.append(jwt.encode(claims, key.private_key, algorithm=VISA_ALGORITHM,
-                                    headers=headers))
+            visas.append(
+                jwt.encode(claims, key.private_key, algorithm=VISA_ALGORITHM, headers=headers)
+            )
     return visas

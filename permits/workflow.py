@@ -36,24 +36,56 @@ class PermitTransition:
     needs_reason: bool
 
 
-def _t(action: str, sources: set[str], target: str, roles: set[PermitRole], label: Any, *,
-       needs_reason: bool) -> PermitTransition:
-    return PermitTransition(action, frozenset(sources), target, frozenset(roles), label,
-                            needs_reason)
+def _t(
+    action: str,
+    sources: set[str],
+    target: str,
+    roles: set[PermitRole],
+    label: Any,
+    *,
+    needs_reason: bool,
+) -> PermitTransition:
+    return PermitTransition(
+        action, frozenset(sources), target, frozenset(roles), label, needs_reason
+    )
 
 
 MANAGERS = {PermitRole.STEWARD, PermitRole.BOARD_CHAIR}
 TRANSITIONS: tuple[PermitTransition, ...] = (
     _t("suspend", {S.ACTIVE}, S.SUSPENDED, MANAGERS, _("Suspend the permit"), needs_reason=True),
     _t("resume", {S.SUSPENDED}, S.ACTIVE, MANAGERS, _("Resume the permit"), needs_reason=True),
-    _t("revoke", {S.ACTIVE, S.SUSPENDED}, S.REVOKED, MANAGERS, _("Revoke the permit"),
-       needs_reason=True),
-    _t("expire", {S.ACTIVE, S.SUSPENDED}, S.EXPIRED, {PermitRole.SYSTEM},
-       _("Expire the permit at the end of its validity"), needs_reason=False),
-    _t("supersede", {S.ACTIVE, S.SUSPENDED}, S.SUPERSEDED, {PermitRole.SYSTEM},
-       _("Replace the permit by the one issued after an amendment"), needs_reason=False),
-    _t("close", {S.ACTIVE, S.SUSPENDED}, S.CLOSED, {PermitRole.SYSTEM},
-       _("End the permit because its request was closed"), needs_reason=False),
+    _t(
+        "revoke",
+        {S.ACTIVE, S.SUSPENDED},
+        S.REVOKED,
+        MANAGERS,
+        _("Revoke the permit"),
+        needs_reason=True,
+    ),
+    _t(
+        "expire",
+        {S.ACTIVE, S.SUSPENDED},
+        S.EXPIRED,
+        {PermitRole.SYSTEM},
+        _("Expire the permit at the end of its validity"),
+        needs_reason=False,
+    ),
+    _t(
+        "supersede",
+        {S.ACTIVE, S.SUSPENDED},
+        S.SUPERSEDED,
+        {PermitRole.SYSTEM},
+        _("Replace the permit by the one issued after an amendment"),
+        needs_reason=False,
+    ),
+    _t(
+        "close",
+        {S.ACTIVE, S.SUSPENDED},
+        S.CLOSED,
+        {PermitRole.SYSTEM},
+        _("End the permit because its request was closed"),
+        needs_reason=False,
+    ),
 )
 BY_ACTION: dict[str, PermitTransition] = {t.action: t for t in TRANSITIONS}
 
@@ -68,7 +100,8 @@ def roles_on_permit(user: Any, permit: Permit) -> set[PermitRole]:
     if permit.datasets.filter(stewards=user).exists():
         roles.add(PermitRole.STEWARD)
     if BoardMembership.objects.filter(
-        user=user, role__in=[BoardRole.CHAIR, BoardRole.SECRETARY],
+        user=user,
+        role__in=[BoardRole.CHAIR, BoardRole.SECRETARY],
         board__stages__request_id=permit.request_id,
     ).exists():
         roles.add(PermitRole.BOARD_CHAIR)

@@ -33,8 +33,7 @@ class ReportOutputSerializer(serializers.Serializer):
     def get_download_url(self, obj: Report) -> str | None:
         if obj.status != ReportStatus.DONE:
             return None
-        return self.context["request"].build_absolute_uri(
-            obj.get_absolute_url() + "download")
+        return self.context["request"].build_absolute_uri(obj.get_absolute_url() + "download")
 
 
 class ReportCreateApi(APIView):
@@ -43,12 +42,12 @@ class ReportCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ReportKind.choices)
-        subject = serializers.CharField(max_length=64, required=False, allow_blank=True,
-                                        default="")
+        subject = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
         period_start = serializers.DateField(required=False, allow_null=True, default=None)
         period_end = serializers.DateField(required=False, allow_null=True, default=None)
         organisation = serializers.PrimaryKeyRelatedField(
-            queryset=Organisation.objects.all(), required=False, allow_null=True, default=None)
+            queryset=Organisation.objects.all(), required=False, allow_null=True, default=None
+        )
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if attrs["kind"] != ReportKind.PERIOD and not attrs.get("subject"):
@@ -58,15 +57,18 @@ class ReportCreateApi(APIView):
     class OutputSerializer(ReportOutputSerializer):
         pass
 
-    @extend_schema(request=InputSerializer, responses={202: OutputSerializer},
-                   operation_id="report_create")
+    @extend_schema(
+        request=InputSerializer, responses={202: OutputSerializer}, operation_id="report_create"
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         report = services.report_request(actor=request.user, **serializer.validated_data)
         report.refresh_from_db()
-        return Response(self.OutputSerializer(report, context={"request": request}).data,
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(
+            self.OutputSerializer(report, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class ReportDetailApi(APIView):

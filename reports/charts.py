@@ -16,8 +16,15 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 
-def bar_chart(items: Sequence[tuple[str, float]], *, title: str, unit: str = "",
-              width: int = 560, bar_height: int = 22, label_width: int = 180) -> SafeString:
+def bar_chart(
+    items: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    unit: str = "",
+    width: int = 560,
+    bar_height: int = 22,
+    label_width: int = 180,
+) -> SafeString:
     """Horizontal bars, one per ``(label, value)``, scaled to the largest value."""
     gap = 6
     top = 8

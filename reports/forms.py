@@ -13,15 +13,21 @@ from reports.models import ReportKind
 
 class ReportForm(forms.Form):
     kind = forms.ChoiceField(label=_("Report"), choices=ReportKind.choices)
-    subject = forms.CharField(label=_("Request reference or permit number"), max_length=64,
-                              required=False)
-    organisation = forms.ModelChoiceField(label=_("Organisation"), required=False,
-                                          queryset=Organisation.objects.order_by("name"),
-                                          empty_label=_("The whole hub"))
-    period_start = forms.DateField(label=_("From"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(label=_("Until (inclusive)"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+    subject = forms.CharField(
+        label=_("Request reference or permit number"), max_length=64, required=False
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        required=False,
+        queryset=Organisation.objects.order_by("name"),
+        empty_label=_("The whole hub"),
+    )
+    period_start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        label=_("Until (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -43,13 +43,17 @@ class Spread:
 def _spread(label: str, durations: list[float]) -> Spread:
     median = percentile(durations, 0.5)
     p90 = percentile(durations, 0.9)
-    return Spread(label, len(durations),
-                  round(median, 2) if median is not None else None,
-                  round(p90, 2) if p90 is not None else None)
+    return Spread(
+        label,
+        len(durations),
+        round(median, 2) if median is not None else None,
+        round(p90, 2) if p90 is not None else None,
+    )
 
 
-def state_durations(events: Iterable[tuple[str, datetime, dict[str, Any]]]
-                    ) -> dict[str, list[float]]:
+def state_durations(
+    events: Iterable[tuple[str, datetime, dict[str, Any]]],
+) -> dict[str, list[float]]:
     """Days spent in each state, from ``(object_id, occurred_at, payload)`` in seq order.
 
     A stay ends at the next event of the same request whose ``to`` differs from its ``from``;
@@ -68,8 +72,12 @@ def state_durations(events: Iterable[tuple[str, datetime, dict[str, Any]]]
     return durations
 
 
-def time_in_states(*, since: datetime | None = None, until: datetime | None = None,
-                   request_ids: Iterable[int] | None = None) -> list[Spread]:
+def time_in_states(
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    request_ids: Iterable[int] | None = None,
+) -> list[Spread]:
     events = AuditEvent.objects.filter(object_type=REQUEST_LABEL, action__startswith="request.")
     if since is not None:
         events = events.filter(occurred_at__gte=since)
@@ -77,38 +85,62 @@ def time_in_states(*, since: datetime | None = None, until: datetime | None = No
         events = events.filter(occurred_at__lt=until)
     if request_ids is not None:
         events = events.filter(object_id__in=[str(pk) for pk in request_ids])
-    rows = events.order_by("seq").values_list("object_id", "occurred_at", "payload").iterator(
-        chunk_size=2000)
+    rows = (
+        events.order_by("seq")
+        .values_list("object_id", "occurred_at", "payload")
+        .iterator(chunk_size=2000)
+    )
     durations = state_durations(rows)
     labels = dict(RequestState.choices)
-    return [_spread(str(labels.get(state, state)), durations[state])
-            for state in RequestState.values if state in durations]
+    return [
+        _spread(str(labels.get(state, state)), durations[state])
+        for state in RequestState.values
+        if state in durations
+    ]
 
 
 def requests_per_month(requests: Any = None) -> list[tuple[str, int]]:
     requests = AccessRequest.objects.all() if requests is None else requests
-    rows = (requests.annotate(month=TruncMonth("created_at")).values("month")
-            .annotate(total=Count("pk")).order_by("month"))
+    rows = (
+        requests.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(total=Count("pk"))
+        .order_by("month")
+    )
     return [(row["month"].strftime("%Y-%m"), row["total"]) for row in rows if row["month"]]
 
 
 def decisions_per_board(stages: Any = None) -> list[dict[str, Any]]:
     stages = ReviewStage.objects.all() if stages is None else stages
     closed = (StageState.APPROVED, StageState.REJECTED, StageState.CHANGES_REQUESTED)
-    rows = (stages.filter(state__in=closed).values("board__name")
-            .annotate(total=Count("pk"),
-                      approved=Count("pk", filter=Q(state=StageState.APPROVED)),
-                      rejected=Count("pk", filter=Q(state=StageState.REJECTED)),
-                      changes=Count("pk", filter=Q(state=StageState.CHANGES_REQUESTED)))
-            .order_by("board__name"))
-    return [{"board": row["board__name"], "total": row["total"], "approved": row["approved"],
-             "rejected": row["rejected"], "changes_requested": row["changes"]} for row in rows]
+    rows = (
+        stages.filter(state__in=closed)
+        .values("board__name")
+        .annotate(
+            total=Count("pk"),
+            approved=Count("pk", filter=Q(state=StageState.APPROVED)),
+            rejected=Count("pk", filter=Q(state=StageState.REJECTED)),
+            changes=Count("pk", filter=Q(state=StageState.CHANGES_REQUESTED)),
+        )
+        .order_by("board__name")
+    )
+    return [
+        {
+            "board": row["board__name"],
+            "total": row["total"],
+            "approved": row["approved"],
+            "rejected": row["rejected"],
+            "changes_requested": row["changes"],
+        }
+        for row in rows
+    ]
 
 
 def decision_days(requests: Any) -> Spread:
     """Submission to decision, for requests with both."""
     pairs = requests.filter(submitted_at__isnull=False, decided_at__isnull=False).values_list(
-        "submitted_at", "decided_at")
+        "submitted_at", "decided_at"
+    )
     return _spread("decision", [(end - start) / timedelta(days=1) for start, end in pairs])
 
 
@@ -117,5 +149,7 @@ def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     from django.utils import timezone
 
     zone = timezone.get_current_timezone()
-    return (datetime.combine(start, datetime.min.time(), tzinfo=zone),
-            datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=zone))
+    return (
+        datetime.combine(start, datetime.min.time(), tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=zone),
+    )

@@ -28,17 +28,24 @@ class ReportStatus(models.TextChoices):
 
 class Report(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=ReportKind.choices)
-    subject = models.CharField(_("subject"), max_length=64,
-                               help_text=_("Request reference, permit number, or 'hub' / "
-                                           "an organisation for a period report."))
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="+")
+    subject = models.CharField(
+        _("subject"),
+        max_length=64,
+        help_text=_(
+            "Request reference, permit number, or 'hub' / an organisation for a period report."
+        ),
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     period_start = models.DateField(_("period start"), null=True, blank=True)
     period_end = models.DateField(_("period end"), null=True, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="reports")
-    status = models.CharField(_("status"), max_length=16, choices=ReportStatus.choices,
-                              default=ReportStatus.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.QUEUED
+    )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     message = models.CharField(_("message"), max_length=300, blank=True)
     file = models.FileField(_("file"), upload_to="reports/%Y/%m/", blank=True)
@@ -52,15 +59,17 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["requested_by", "-created_at"],
-                                name="report_by_requester")]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="report_by_requester")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(progress__lte=100),
-                                   name="report_progress_percent"),
             models.CheckConstraint(
-                condition=models.Q(period_start__isnull=True) | models.Q(period_end__isnull=True)
+                condition=models.Q(progress__lte=100), name="report_progress_percent"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_start__isnull=True)
+                | models.Q(period_end__isnull=True)
                 | models.Q(period_end__gte=models.F("period_start")),
-                name="report_period_ordered"),
+                name="report_period_ordered",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,8 +23,10 @@ PDF_VARIANT = "pdf/a-3b"
 
 def static_roots() -> list[Path]:
     roots = [Path(settings.STATIC_ROOT)] if getattr(settings, "STATIC_ROOT", None) else []
-    roots += [Path(item if isinstance(item, str | Path) else item[1])
-              for item in getattr(settings, "STATICFILES_DIRS", [])]
+    roots += [
+        Path(item if isinstance(item, str | Path) else item[1])
+        for item in getattr(settings, "STATICFILES_DIRS", [])
+    ]
     return [root.resolve() for root in roots]
 
 

@@ -23,8 +23,11 @@ def reports_of(user: Any) -> QuerySet[Report]:
     """The list on /reports/: what the user asked for, newest first."""
     if user is None or not user.is_authenticated:
         return Report.objects.none()
-    return Report.objects.filter(requested_by=user).select_related("organisation").order_by(
-        "-created_at", "-pk")
+    return (
+        Report.objects.filter(requested_by=user)
+        .select_related("organisation")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def report_get(*, user: Any, report_id: int) -> Report:

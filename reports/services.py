@@ -41,8 +41,15 @@ def can_read_period_reports(user: Any) -> bool:
     return can_read_log(user)
 
 
-def _subject_check(*, actor: Any, kind: str, subject: str, organisation: Organisation | None,
-                   period_start: date | None, period_end: date | None) -> str:
+def _subject_check(
+    *,
+    actor: Any,
+    kind: str,
+    subject: str,
+    organisation: Organisation | None,
+    period_start: date | None,
+    period_end: date | None,
+) -> str:
     """Raise NotFound unless ``actor`` may have this report; return the subject to store."""
     if kind == ReportKind.DOSSIER:
         return request_get(user=actor, reference=subject).reference
@@ -52,34 +59,59 @@ def _subject_check(*, actor: Any, kind: str, subject: str, organisation: Organis
         if not can_read_period_reports(actor):
             raise NotFound("No such report.")
         if period_start is None or period_end is None:
-            raise InvalidInput("A period report needs a start and an end date.",
-                               errors={"period_end": [_("Give the start and end of the period.")]})
+            raise InvalidInput(
+                "A period report needs a start and an end date.",
+                errors={"period_end": [_("Give the start and end of the period.")]},
+            )
         if period_end < period_start:
-            raise InvalidInput("The period ends before it starts.",
-                               errors={"period_end": [_("The end must not be before the start.")]})
+            raise InvalidInput(
+                "The period ends before it starts.",
+                errors={"period_end": [_("The end must not be before the start.")]},
+            )
         return str(organisation.pk) if organisation is not None else HUB
     raise InvalidInput("Unknown report kind.", errors={"kind": [_("Unknown report kind.")]})
 
 
-def report_request(*, actor: Any, kind: str, subject: str = "",
-                   organisation: Organisation | None = None, period_start: date | None = None,
-                   period_end: date | None = None) -> Report:
+def report_request(
+    *,
+    actor: Any,
+    kind: str,
+    subject: str = "",
+    organisation: Organisation | None = None,
+    period_start: date | None = None,
+    period_end: date | None = None,
+) -> Report:
     """Queue a report for ``actor``; refusals are 'not found' and change nothing."""
     if actor is None or not actor.is_authenticated:
         raise NotFound("No such report.")
-    stored_subject = _subject_check(actor=actor, kind=kind, subject=subject,
-                                    organisation=organisation, period_start=period_start,
-                                    period_end=period_end)
+    stored_subject = _subject_check(
+        actor=actor,
+        kind=kind,
+        subject=subject,
+        organisation=organisation,
+        period_start=period_start,
+        period_end=period_end,
+    )
     with transaction.atomic():
         report = Report.objects.create(
-            kind=kind, subject=stored_subject, requested_by=actor,
+            kind=kind,
+            subject=stored_subject,
+            requested_by=actor,
             organisation=organisation if kind == ReportKind.PERIOD else None,
             period_start=period_start if kind == ReportKind.PERIOD else None,
-            period_end=period_end if kind == ReportKind.PERIOD else None)
-        audit_record(actor=actor, action="report.requested", target=report, payload={
-            "kind": kind, "subject": stored_subject,
-            "period_start": period_start if kind == ReportKind.PERIOD else None,
-            "period_end": period_end if kind == ReportKind.PERIOD else None})
+            period_end=period_end if kind == ReportKind.PERIOD else None,
+        )
+        audit_record(
+            actor=actor,
+            action="report.requested",
+            target=report,
+            payload={
+                "kind": kind,
+                "subject": stored_subject,
+                "period_start": period_start if kind == ReportKind.PERIOD else None,
+                "period_end": period_end if kind == ReportKind.PERIOD else None,
+            },
+        )
         transaction.on_commit(lambda: _queue(report.pk))
     return report
 
@@ -111,21 +143,25 @@ def _claim(report_id: int) -> Report | None:
         return report
 
 
-def report_render_html(report: Report, *, progress: Callable[[int, str], None] | None = None
-                       ) -> tuple[str, Any]:
+def report_render_html(
+    report: Report, *, progress: Callable[[int, str], None] | None = None
+) -> tuple[str, Any]:
     """Verify the chain and render the report's HTML; returns it with the chain report."""
     step = progress or (lambda _percent, _message: None)
     step(2, _("Verifying the audit chain"))
     chain = chain_verify()
     step(5, _("Audit chain verified"))
     context = BUILDERS[report.kind](report, head_seq=chain.head_seq, progress=step)
-    html = render_to_string(context.pop("template"), {
-        **context, "report": report, "chain": chain, "generated_at": timezone.now()})
+    html = render_to_string(
+        context.pop("template"),
+        {**context, "report": report, "chain": chain, "generated_at": timezone.now()},
+    )
     return html, chain
 
 
-def report_build(*, report_id: int,
-                 on_progress: Callable[[Report], None] | None = None) -> Report | None:
+def report_build(
+    *, report_id: int, on_progress: Callable[[Report], None] | None = None
+) -> Report | None:
     """Build one report. Safe to run twice: a done report is left as it is.
 
     ``on_progress`` is called with the stored row after each progress update (tests and the
@@ -149,8 +185,12 @@ def report_build(*, report_id: int,
         data = html_to_pdf(html)
     except Exception as exc:  # noqa: BLE001 - any failure is shown on the report's page
         logger.exception("report %s failed", report_id)
-        _set(report_id, status=ReportStatus.FAILED, message=str(exc)[:300],
-             finished_at=timezone.now())
+        _set(
+            report_id,
+            status=ReportStatus.FAILED,
+            message=str(exc)[:300],
+            finished_at=timezone.now(),
+        )
         return Report.objects.get(pk=report_id)
     progress(95, _("Recording the file in the audit chain"))
     digest = hashlib.sha256(data).hexdigest()
@@ -163,9 +203,29 @@ def report_build(*, report_id: int,
         report.is_chain_intact = chain.is_intact
         report.status, report.progress, report.message = ReportStatus.DONE, 100, _("Done")
         report.finished_at = timezone.now()
-        report.save(update_fields=["file", "sha256", "head_seq", "head_hash", "is_chain_intact",
-                                   "status", "progress", "message", "finished_at"])
-        audit_record(actor=report.requested_by, action="report.generated", target=report,
-                     payload={"kind": report.kind, "subject": report.subject, "sha256": digest,
-                              "head_seq": chain.head_seq, "head_hash": chain.head_hash})
+        report.save(
+            update_fields=[
+                "file",
+                "sha256",
+                "head_seq",
+                "head_hash",
+                "is_chain_intact",
+                "status",
+                "progress",
+                "message",
+                "finished_at",
+            ]
+        )
+        audit_record(
+            actor=report.requested_by,
+            action="report.generated",
+            target=report,
+            payload={
+                "kind": report.kind,
+                "subject": report.subject,
+                "sha256": digest,
+                "head_seq": chain.head_seq,
+                "head_hash": chain.head_hash,
+            },
+        )
     return report

@@ -16,8 +16,11 @@ from lifes.errors import NotFound
 from requests_app.models import AccessRequest
 
 #: Names the permits app may give a register entry page, newest convention first.
-_REGISTER_ENTRY_NAMES = ("permits:register_entry", "permits:register_detail",
-                         "permits:public_detail")
+_REGISTER_ENTRY_NAMES = (
+    "permits:register_entry",
+    "permits:register_detail",
+    "permits:public_detail",
+)
 
 
 def permit_get(*, user: Any, number: str) -> Any:
@@ -30,8 +33,11 @@ def permit_get(*, user: Any, number: str) -> Any:
 def permit_by_number(number: str) -> Any:
     from permits.models import Permit
 
-    permit = (Permit.objects.select_related("request", "holder", "holder_organisation")
-              .filter(number=number).first())
+    permit = (
+        Permit.objects.select_related("request", "holder", "holder_organisation")
+        .filter(number=number)
+        .first()
+    )
     if permit is None:
         raise NotFound("No such permit.")
     return permit
@@ -40,17 +46,22 @@ def permit_by_number(number: str) -> Any:
 def permits_of_request(request: AccessRequest) -> list[Any]:
     from permits.models import Permit
 
-    return list(Permit.objects.filter(request=request)
-                .select_related("holder_organisation")
-                .prefetch_related("permit_datasets__dataset", "permit_algorithms")
-                .order_by("issued_at", "pk"))
+    return list(
+        Permit.objects.filter(request=request)
+        .select_related("holder_organisation")
+        .prefetch_related("permit_datasets__dataset", "permit_algorithms")
+        .order_by("issued_at", "pk")
+    )
 
 
 def receipts_of(permits: list[Any]) -> list[Any]:
     from permits.models import ExecutionReceipt
 
-    return list(ExecutionReceipt.objects.filter(permit__in=permits)
-                .select_related("permit", "node").order_by("received_at", "pk"))
+    return list(
+        ExecutionReceipt.objects.filter(permit__in=permits)
+        .select_related("permit", "node")
+        .order_by("received_at", "pk")
+    )
 
 
 def permit_model() -> Any:

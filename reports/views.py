@@ -29,9 +29,13 @@ def _create(request: HttpRequest, form: ReportForm) -> Report | None:
     data = form.cleaned_data
     try:
         return services.report_request(
-            actor=request.user, kind=data["kind"], subject=data.get("subject") or "",
-            organisation=data.get("organisation"), period_start=data.get("period_start"),
-            period_end=data.get("period_end"))
+            actor=request.user,
+            kind=data["kind"],
+            subject=data.get("subject") or "",
+            organisation=data.get("organisation"),
+            period_start=data.get("period_start"),
+            period_end=data.get("period_end"),
+        )
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:
@@ -51,9 +55,16 @@ def report_list(request: HttpRequest) -> HttpResponse:
         if report is not None:
             return redirect(report)
     status = 400 if request.method == "POST" else 200
-    return render(request, "reports/list.html", {
-        "form": form, "reports": reports_of(request.user)[:100],
-        "can_period": services.can_read_period_reports(request.user)}, status=status)
+    return render(
+        request,
+        "reports/list.html",
+        {
+            "form": form,
+            "reports": reports_of(request.user)[:100],
+            "can_period": services.can_read_period_reports(request.user),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -65,9 +76,16 @@ def report_create(request: HttpRequest) -> HttpResponse:
         report = _create(request, form)
         if report is not None:
             return redirect(report)
-    return render(request, "reports/list.html", {
-        "form": form, "reports": reports_of(request.user)[:100],
-        "can_period": services.can_read_period_reports(request.user)}, status=400)
+    return render(
+        request,
+        "reports/list.html",
+        {
+            "form": form,
+            "reports": reports_of(request.user)[:100],
+            "can_period": services.can_read_period_reports(request.user),
+        },
+        status=400,
+    )
 
 
 @login_required
@@ -91,11 +109,20 @@ def permit_certificate(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _status(report: Report) -> dict:
-    return {"id": report.pk, "kind": report.kind, "subject": report.subject,
-            "status": report.status, "progress": report.progress, "message": report.message,
-            "sha256": report.sha256, "head_seq": report.head_seq, "head_hash": report.head_hash,
-            "download_url": reverse("reports:download", args=[report.pk])
-            if report.status == ReportStatus.DONE else None}
+    return {
+        "id": report.pk,
+        "kind": report.kind,
+        "subject": report.subject,
+        "status": report.status,
+        "progress": report.progress,
+        "message": report.message,
+        "sha256": report.sha256,
+        "head_seq": report.head_seq,
+        "head_hash": report.head_hash,
+        "download_url": reverse("reports:download", args=[report.pk])
+        if report.status == ReportStatus.DONE
+        else None,
+    }
 
 
 @login_required
@@ -118,8 +145,12 @@ def report_download(request: HttpRequest, report_id: int) -> FileResponse:
     report = _get(request, report_id)
     if report.status != ReportStatus.DONE or not report.file:
         raise Http404(_("This report is not ready."))
-    return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.filename,
-                        content_type="application/pdf")
+    return FileResponse(
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=report.filename,
+        content_type="application/pdf",
+    )
 
 
 @login_required
@@ -130,13 +161,26 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     spreads = metrics.time_in_states()
     months = metrics.requests_per_month()
     boards = metrics.decisions_per_board()
-    return render(request, "reports/metrics.html", {
-        "spreads": spreads, "months": months, "boards": boards,
-        "median_chart": bar_chart([(s.label, s.median_days or 0.0) for s in spreads],
-                                  title=_("Median days in each state"), unit=" d"),
-        "p90_chart": bar_chart([(s.label, s.p90_days or 0.0) for s in spreads],
-                               title=_("90th percentile of days in each state"), unit=" d"),
-        "months_chart": bar_chart(months, title=_("Requests per month")),
-        "boards_chart": bar_chart([(row["board"], row["total"]) for row in boards],
-                                  title=_("Decisions per board")),
-    })
+    return render(
+        request,
+        "reports/metrics.html",
+        {
+            "spreads": spreads,
+            "months": months,
+            "boards": boards,
+            "median_chart": bar_chart(
+                [(s.label, s.median_days or 0.0) for s in spreads],
+                title=_("Median days in each state"),
+                unit=" d",
+            ),
+            "p90_chart": bar_chart(
+                [(s.label, s.p90_days or 0.0) for s in spreads],
+                title=_("90th percentile of days in each state"),
+                unit=" d",
+            ),
+            "months_chart": bar_chart(months, title=_("Requests per month")),
+            "boards_chart": bar_chart(
+                [(row["board"], row["total"]) for row in boards], title=_("Decisions per board")
+            ),
+        },
+    )

@@ -22,28 +22,62 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("project", _("Safe project"),
-            ("title", "lay_summary", "scientific_abstract", "ehds_category", "purpose_code",
-             "research_types", "purpose_diseases", "is_commercial", "funding_source",
-             "commercial_interests", "no_prohibited_use"),
-            _("What you want to learn, and why it is in the public interest.")),
-    Section("people", _("Safe people"), ("pi_name", "pi_email", "pi_orcid", "team"),
-            _("Who leads the work and who will see the results.")),
-    Section("data", _("Safe data"), ("datasets",),
-            _("The datasets your algorithms will visit.")),
-    Section("settings", _("Safe settings"),
-            ("algorithms", "gdpr_art6_basis", "gdpr_art9_basis", "ethics_reference",
-             "ethics_committee", "ethics_expires_on", "ethics_letter", "dpia_done",
-             "dpia_summary", "processing_outside_eea", "outside_eea_countries"),
-            _("The algorithms that will run, and the legal and ethical basis.")),
-    Section("outputs", _("Safe outputs"), ("expected_outputs", "period_start", "period_end"),
-            _("What leaves the data stations, and for how long you need access.")),
+    Section(
+        "project",
+        _("Safe project"),
+        (
+            "title",
+            "lay_summary",
+            "scientific_abstract",
+            "ehds_category",
+            "purpose_code",
+            "research_types",
+            "purpose_diseases",
+            "is_commercial",
+            "funding_source",
+            "commercial_interests",
+            "no_prohibited_use",
+        ),
+        _("What you want to learn, and why it is in the public interest."),
+    ),
+    Section(
+        "people",
+        _("Safe people"),
+        ("pi_name", "pi_email", "pi_orcid", "team"),
+        _("Who leads the work and who will see the results."),
+    ),
+    Section("data", _("Safe data"), ("datasets",), _("The datasets your algorithms will visit.")),
+    Section(
+        "settings",
+        _("Safe settings"),
+        (
+            "algorithms",
+            "gdpr_art6_basis",
+            "gdpr_art9_basis",
+            "ethics_reference",
+            "ethics_committee",
+            "ethics_expires_on",
+            "ethics_letter",
+            "dpia_done",
+            "dpia_summary",
+            "processing_outside_eea",
+            "outside_eea_countries",
+        ),
+        _("The algorithms that will run, and the legal and ethical basis."),
+    ),
+    Section(
+        "outputs",
+        _("Safe outputs"),
+        ("expected_outputs", "period_start", "period_end"),
+        _("What leaves the data stations, and for how long you need access."),
+    ),
 )
 SECTION_KEYS = tuple(s.key for s in SECTIONS)
 # Answers that reviewers see only after declaring they have no conflict of interest; data
 # owners and recused members never see them (commercially sensitive or personal contact data).
-PRIVATE_FIELDS = frozenset({"funding_source", "commercial_interests", "pi_email", "dpia_summary",
-                            "team"})
+PRIVATE_FIELDS = frozenset(
+    {"funding_source", "commercial_interests", "pi_email", "dpia_summary", "team"}
+)
 
 
 def section_of(field: str) -> str:
@@ -57,26 +91,34 @@ def snapshot(request: AccessRequest) -> dict[str, Any]:
     """Every answer as plain JSON, in a stable shape: what the boards review for this round."""
     simple = {
         name: getattr(request, name)
-        for section in SECTIONS for name in section.fields
+        for section in SECTIONS
+        for name in section.fields
         if name not in ("team", "datasets", "algorithms", "ethics_letter")
     }
     for name in ("ethics_expires_on", "period_start", "period_end"):
         value = simple[name]
         simple[name] = value.isoformat() if value else None
-    letter = (request.attachments.filter(kind=AttachmentKind.ETHICS_LETTER, is_current=True)
-              .order_by("-uploaded_at").first())
+    letter = (
+        request.attachments.filter(kind=AttachmentKind.ETHICS_LETTER, is_current=True)
+        .order_by("-uploaded_at")
+        .first()
+    )
     return {
         **simple,
         "organisation": request.organisation.name,
         "team": [{"email": m.email, "role": m.role} for m in request.team.order_by("email")],
         "datasets": sorted(request.datasets.values_list("slug", flat=True)),
-        "algorithms": [f"{a.name} {a.version} ({a.digest})"
-                       for a in request.algorithms.order_by("name", "version")],
-        "ethics_letter": ({"name": letter.original_name, "sha256": letter.sha256}
-                          if letter else None),
-        "attachments": [{"kind": a.kind, "name": a.original_name, "sha256": a.sha256}
-                        for a in request.attachments.filter(is_current=True)
-                        .order_by("uploaded_at")],
+        "algorithms": [
+            f"{a.name} {a.version} ({a.digest})"
+            for a in request.algorithms.order_by("name", "version")
+        ],
+        "ethics_letter": (
+            {"name": letter.original_name, "sha256": letter.sha256} if letter else None
+        ),
+        "attachments": [
+            {"kind": a.kind, "name": a.original_name, "sha256": a.sha256}
+            for a in request.attachments.filter(is_current=True).order_by("uploaded_at")
+        ],
     }
 
 
@@ -90,9 +132,14 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     order = [f for s in SECTIONS for f in s.fields] + ["organisation", "attachments"]
     keys = order + sorted(set(before) | set(after) - set(order))
     return [
-        {"field": key, "section": section_of(key), "before": before.get(key),
-         "after": after.get(key)}
-        for key in keys if before.get(key) != after.get(key)
+        {
+            "field": key,
+            "section": section_of(key),
+            "before": before.get(key),
+            "after": after.get(key),
+        }
+        for key in keys
+        if before.get(key) != after.get(key)
     ]
 
 
@@ -109,15 +156,18 @@ def missing_answers(request: AccessRequest) -> dict[str, list[str]]:
     def need(field: str, message: str) -> None:
         errors.setdefault(field, []).append(str(message))
 
-    for field, label in (("title", _("a title")), ("lay_summary", _("a lay summary")),
-                         ("scientific_abstract", _("a scientific abstract")),
-                         ("ehds_category", _("the EHDS purpose")),
-                         ("purpose_code", _("the primary research purpose")),
-                         ("pi_name", _("the principal investigator")),
-                         ("pi_email", _("the principal investigator's email")),
-                         ("expected_outputs", _("the expected outputs")),
-                         ("period_start", _("the start of the period")),
-                         ("period_end", _("the end of the period"))):
+    for field, label in (
+        ("title", _("a title")),
+        ("lay_summary", _("a lay summary")),
+        ("scientific_abstract", _("a scientific abstract")),
+        ("ehds_category", _("the EHDS purpose")),
+        ("purpose_code", _("the primary research purpose")),
+        ("pi_name", _("the principal investigator")),
+        ("pi_email", _("the principal investigator's email")),
+        ("expected_outputs", _("the expected outputs")),
+        ("period_start", _("the start of the period")),
+        ("period_end", _("the end of the period")),
+    ):
         if not getattr(request, field):
             need(field, _("Give %(what)s.") % {"what": label})
     if request.purpose_code == "DUO:0000007" and not request.purpose_diseases:
@@ -136,13 +186,16 @@ def missing_answers(request: AccessRequest) -> dict[str, list[str]]:
             need("gdpr_art6_basis", _("Personal data needs a GDPR Art. 6 legal basis."))
         if not request.gdpr_art9_basis:
             need("gdpr_art9_basis", _("Health data needs a GDPR Art. 9(2) condition."))
-        for field, label in (("ethics_reference", _("the ethics approval reference")),
-                             ("ethics_committee", _("the approving ethics committee")),
-                             ("ethics_expires_on", _("the date the ethics approval ends"))):
+        for field, label in (
+            ("ethics_reference", _("the ethics approval reference")),
+            ("ethics_committee", _("the approving ethics committee")),
+            ("ethics_expires_on", _("the date the ethics approval ends")),
+        ):
             if not getattr(request, field):
                 need(field, _("Give %(what)s.") % {"what": label})
-        if not request.attachments.filter(kind=AttachmentKind.ETHICS_LETTER,
-                                          is_current=True).exists():
+        if not request.attachments.filter(
+            kind=AttachmentKind.ETHICS_LETTER, is_current=True
+        ).exists():
             need("ethics_letter", _("Attach the ethics approval letter."))
     if request.processing_outside_eea and not request.outside_eea_countries:
         need("outside_eea_countries", _("Name the countries outside the EEA."))
@@ -157,8 +210,11 @@ def missing_by_section(errors: dict[str, list[str]]) -> dict[str, dict[str, list
 
 
 _EXTRA_LABELS = {
-    "team": _("Team members"), "datasets": _("Datasets"), "algorithms": _("Visiting algorithms"),
-    "ethics_letter": _("Ethics approval letter"), "attachments": _("Attachments"),
+    "team": _("Team members"),
+    "datasets": _("Datasets"),
+    "algorithms": _("Visiting algorithms"),
+    "ethics_letter": _("Ethics approval letter"),
+    "attachments": _("Attachments"),
     "organisation": _("Organisation"),
 }
 
@@ -190,10 +246,12 @@ def _text(field: str, value: Any) -> str:
     if field in ("purpose_code", "research_types"):
         codes = value if isinstance(value, list) else [value]
         return "; ".join(
-            f"{vocabulary.duo_term(c).label} ({c})" if vocabulary.is_duo(c) else c for c in codes)
+            f"{vocabulary.duo_term(c).label} ({c})" if vocabulary.is_duo(c) else c for c in codes
+        )
     if field == "purpose_diseases":
-        return "; ".join(f"{vocabulary.mondo_label(c)} ({c})" if vocabulary.is_mondo(c) else c
-                         for c in value)
+        return "; ".join(
+            f"{vocabulary.mondo_label(c)} ({c})" if vocabulary.is_mondo(c) else c for c in value
+        )
     if isinstance(value, dict):
         return f"{value.get('name', '')} (sha256 {str(value.get('sha256', ''))[:12]}…)"
     if isinstance(value, list):

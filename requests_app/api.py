@@ -21,8 +21,12 @@ from requests_app.selectors import board_queue, request_get, request_list, waiti
 from requests_app.services.drafting import EDITABLE_FIELDS
 from requests_app.workflow import actions_for
 
-REF = OpenApiParameter("reference", str, OpenApiParameter.PATH,
-                       description="The request's reference, e.g. LIFES-R-2026-000123")
+REF = OpenApiParameter(
+    "reference",
+    str,
+    OpenApiParameter.PATH,
+    description="The request's reference, e.g. LIFES-R-2026-000123",
+)
 
 
 class RequestSummarySerializer(serializers.Serializer):
@@ -57,8 +61,7 @@ class AnswersSerializer(serializers.Serializer):
     pi_email = serializers.EmailField(required=False, allow_blank=True)
     pi_orcid = serializers.CharField(required=False, allow_blank=True, max_length=40)
     processing_outside_eea = serializers.BooleanField(required=False)
-    outside_eea_countries = serializers.CharField(required=False, allow_blank=True,
-                                                  max_length=200)
+    outside_eea_countries = serializers.CharField(required=False, allow_blank=True, max_length=200)
     gdpr_art6_basis = serializers.CharField(required=False, allow_blank=True, max_length=32)
     gdpr_art9_basis = serializers.CharField(required=False, allow_blank=True, max_length=32)
     ethics_reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
@@ -69,11 +72,17 @@ class AnswersSerializer(serializers.Serializer):
     expected_outputs = serializers.CharField(required=False, allow_blank=True)
     period_start = serializers.DateField(required=False, allow_null=True)
     period_end = serializers.DateField(required=False, allow_null=True)
-    datasets = serializers.SlugRelatedField(slug_field="slug", many=True, required=False,
-                                            queryset=Dataset.objects.filter(is_published=True))
+    datasets = serializers.SlugRelatedField(
+        slug_field="slug",
+        many=True,
+        required=False,
+        queryset=Dataset.objects.filter(is_published=True),
+    )
     algorithms = serializers.ListField(
-        child=serializers.RegexField(r"^[a-z0-9-]+ [^ ]+$"), required=False,
-        help_text="'name version' of each algorithm")
+        child=serializers.RegexField(r"^[a-z0-9-]+ [^ ]+$"),
+        required=False,
+        help_text="'name version' of each algorithm",
+    )
 
     def validate_algorithms(self, value: list[str]) -> list[Algorithm]:
         found = []
@@ -87,8 +96,11 @@ class AnswersSerializer(serializers.Serializer):
 
 
 def _split(data: dict[str, Any]) -> dict[str, Any]:
-    return {"changes": {k: v for k, v in data.items() if k in EDITABLE_FIELDS},
-            "datasets": data.get("datasets"), "algorithms": data.get("algorithms")}
+    return {
+        "changes": {k: v for k, v in data.items() if k in EDITABLE_FIELDS},
+        "datasets": data.get("datasets"),
+        "algorithms": data.get("algorithms"),
+    }
 
 
 def request_detail_data(request_obj, user) -> dict[str, Any]:
@@ -108,16 +120,35 @@ def request_detail_data(request_obj, user) -> dict[str, Any]:
         "your_roles": sorted(str(r) for r in roles),
         "your_actions": [t.action for t in actions_for(current=current, roles=roles)],
         "submitted_answers": redact(answers, can_see_private=private) if answers else None,
-        "datasets": [{"id": item.dataset.slug, "decision": item.decision,
-                      "conditions": item.conditions, "reason": item.reason}
-                     for item in request_obj.requested_datasets.select_related("dataset")],
-        "stages": [{"board": s.board.name, "round": s.round, "order": s.order, "state": s.state,
-                    "deadline": s.deadline, "votes": s.votes.count()}
-                   for s in request_obj.stages.select_related("board").order_by("round", "order")],
-        "checks": [{"name": c.name, "dataset": c.dataset.slug if c.dataset else None,
-                    "status": c.status, "explanation": c.explanation}
-                   for c in request_obj.checks.filter(round=request_obj.round)
-                   .select_related("dataset")],
+        "datasets": [
+            {
+                "id": item.dataset.slug,
+                "decision": item.decision,
+                "conditions": item.conditions,
+                "reason": item.reason,
+            }
+            for item in request_obj.requested_datasets.select_related("dataset")
+        ],
+        "stages": [
+            {
+                "board": s.board.name,
+                "round": s.round,
+                "order": s.order,
+                "state": s.state,
+                "deadline": s.deadline,
+                "votes": s.votes.count(),
+            }
+            for s in request_obj.stages.select_related("board").order_by("round", "order")
+        ],
+        "checks": [
+            {
+                "name": c.name,
+                "dataset": c.dataset.slug if c.dataset else None,
+                "status": c.status,
+                "explanation": c.explanation,
+            }
+            for c in request_obj.checks.filter(round=request_obj.round).select_related("dataset")
+        ],
     }
 
 
@@ -139,22 +170,33 @@ class RequestDetailOutputSerializer(serializers.Serializer):
 
 class RequestListCreateApi(APIView):
     class FilterSerializer(serializers.Serializer):
-        state = serializers.ChoiceField(choices=RequestState.choices, required=False,
-                                        allow_blank=True, default="")
+        state = serializers.ChoiceField(
+            choices=RequestState.choices, required=False, allow_blank=True, default=""
+        )
 
     class InputSerializer(AnswersSerializer):
         title = serializers.CharField(max_length=300)
 
-    @extend_schema(parameters=[FilterSerializer], responses=RequestSummarySerializer(many=True),
-                   operation_id="requests_list")
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=RequestSummarySerializer(many=True),
+        operation_id="requests_list",
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        return paginate(request, self, request_list(user=request.user, **filters.validated_data),
-                        RequestSummarySerializer)
+        return paginate(
+            request,
+            self,
+            request_list(user=request.user, **filters.validated_data),
+            RequestSummarySerializer,
+        )
 
-    @extend_schema(request=InputSerializer, responses={201: RequestDetailOutputSerializer},
-                   operation_id="requests_create")
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: RequestDetailOutputSerializer},
+        operation_id="requests_create",
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -163,26 +205,31 @@ class RequestListCreateApi(APIView):
         if rest:
             services.request_update(actor=request.user, request_id=created.pk, **_split(rest))
         created.refresh_from_db()
-        return Response(request_detail_data(created, request.user),
-                        status=status.HTTP_201_CREATED)
+        return Response(request_detail_data(created, request.user), status=status.HTTP_201_CREATED)
 
 
 class RequestDetailApi(APIView):
-    @extend_schema(parameters=[REF], responses=RequestDetailOutputSerializer,
-                   operation_id="requests_retrieve")
+    @extend_schema(
+        parameters=[REF], responses=RequestDetailOutputSerializer, operation_id="requests_retrieve"
+    )
     def get(self, request: Request, reference: str) -> Response:
         obj = request_get(user=request.user, reference=reference)
         return Response(request_detail_data(obj, request.user))
 
-    @extend_schema(parameters=[REF], request=AnswersSerializer,
-                   responses=RequestDetailOutputSerializer, operation_id="requests_update")
+    @extend_schema(
+        parameters=[REF],
+        request=AnswersSerializer,
+        responses=RequestDetailOutputSerializer,
+        operation_id="requests_update",
+    )
     def patch(self, request: Request, reference: str) -> Response:
         """Save answers of a draft as you go: all valid answers are saved, or none."""
         obj = request_get(user=request.user, reference=reference)
         data = AnswersSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.request_update(actor=request.user, request_id=obj.pk,
-                                **_split(data.validated_data))
+        services.request_update(
+            actor=request.user, request_id=obj.pk, **_split(data.validated_data)
+        )
         obj.refresh_from_db()
         return Response(request_detail_data(obj, request.user))
 
@@ -193,9 +240,12 @@ def _command(name: str, input_serializer: type[serializers.Serializer] | None, c
     class CommandApi(APIView):
         InputSerializer = input_serializer
 
-        @extend_schema(parameters=[REF], request=input_serializer,
-                       responses=RequestDetailOutputSerializer,
-                       operation_id=f"requests_{name.replace('-', '_')}")
+        @extend_schema(
+            parameters=[REF],
+            request=input_serializer,
+            responses=RequestDetailOutputSerializer,
+            operation_id=f"requests_{name.replace('-', '_')}",
+        )
         def post(self, request: Request, reference: str) -> Response:
             obj = request_get(user=request.user, reference=reference)
             kwargs: dict[str, Any] = {}
@@ -208,7 +258,8 @@ def _command(name: str, input_serializer: type[serializers.Serializer] | None, c
             return Response(request_detail_data(obj, request.user))
 
     CommandApi.__name__ = CommandApi.__qualname__ = (
-        "Request" + "".join(p.title() for p in name.split("-")) + "Api")
+        "Request" + "".join(p.title() for p in name.split("-")) + "Api"
+    )
     return CommandApi
 
 
@@ -254,8 +305,7 @@ COMMANDS = {
     "withdraw": _command("withdraw", ReasonSerializer, services.request_withdraw),
     "team": _command("team", TeamInviteSerializer, services.team_member_invite),
     "accept-terms": _command("accept-terms", None, services.terms_accept),
-    "declare-conflict": _command("declare-conflict", DeclareSerializer,
-                                 services.conflict_declare),
+    "declare-conflict": _command("declare-conflict", DeclareSerializer, services.conflict_declare),
     "votes": _command("votes", VoteSerializer, services.vote_cast),
     "comments": _command("comments", CommentSerializer, services.comment_add),
     "close-round": _command("close-round", CloseRoundSerializer, services.round_close),
@@ -279,15 +329,22 @@ class AttachmentUploadApi(APIView):
         size = serializers.IntegerField()
         sha256 = serializers.CharField()
 
-    @extend_schema(parameters=[REF], request={"multipart/form-data": InputSerializer},
-                   responses={201: OutputSerializer}, operation_id="requests_attachments_create")
+    @extend_schema(
+        parameters=[REF],
+        request={"multipart/form-data": InputSerializer},
+        responses={201: OutputSerializer},
+        operation_id="requests_attachments_create",
+    )
     def post(self, request: Request, reference: str) -> Response:
         obj = request_get(user=request.user, reference=reference)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attachment = services.attachment_add(actor=request.user, request_id=obj.pk,
-                                             kind=data.validated_data["kind"],
-                                             upload=data.validated_data["file"])
+        attachment = services.attachment_add(
+            actor=request.user,
+            request_id=obj.pk,
+            kind=data.validated_data["kind"],
+            upload=data.validated_data["file"],
+        )
         return Response(self.OutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
 
@@ -302,8 +359,11 @@ class RequestDiffApi(APIView):
         before = serializers.JSONField(allow_null=True)
         after = serializers.JSONField(allow_null=True)
 
-    @extend_schema(parameters=[REF, FilterSerializer], responses=OutputSerializer(many=True),
-                   operation_id="requests_diff")
+    @extend_schema(
+        parameters=[REF, FilterSerializer],
+        responses=OutputSerializer(many=True),
+        operation_id="requests_diff",
+    )
     def get(self, request: Request, reference: str) -> Response:
         obj = request_get(user=request.user, reference=reference)
         params = self.FilterSerializer(data=request.query_params)
@@ -314,8 +374,10 @@ class RequestDiffApi(APIView):
         if missing:
             raise InvalidInput("No such round.", errors={"round": [f"No round {missing[0]}."]})
         private = can_see_private(request.user, obj, roles_of(request.user, obj))
-        changes = diff(redact(rounds[wanted[0]], can_see_private=private),
-                       redact(rounds[wanted[1]], can_see_private=private))
+        changes = diff(
+            redact(rounds[wanted[0]], can_see_private=private),
+            redact(rounds[wanted[1]], can_see_private=private),
+        )
         return Response(self.OutputSerializer(changes, many=True).data)
 
 

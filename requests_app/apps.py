@@ -9,8 +9,9 @@ class RequestsAppConfig(AppConfig):
         from consent.signals import consent_changed, dataset_conditions_changed
 
         consent_changed.connect(_rerun_checks, dispatch_uid="requests_rerun_on_consent")
-        dataset_conditions_changed.connect(_rerun_checks,
-                                           dispatch_uid="requests_rerun_on_conditions")
+        dataset_conditions_changed.connect(
+            _rerun_checks, dispatch_uid="requests_rerun_on_conditions"
+        )
 
 
 def _rerun_checks(sender, *, dataset_id: int, **kwargs) -> None:

@@ -24,36 +24,52 @@ class Outcome:
 
 def request_purpose(request: AccessRequest) -> Purpose:
     codes = tuple(code for code in (request.purpose_code, *request.research_types) if code)
-    return Purpose(codes=codes, diseases=tuple(request.purpose_diseases),
-                   commercial=request.is_commercial,
-                   for_profit=request.organisation.is_for_profit)
+    return Purpose(
+        codes=codes,
+        diseases=tuple(request.purpose_diseases),
+        commercial=request.is_commercial,
+        for_profit=request.organisation.is_for_profit,
+    )
 
 
 def request_facts(request: AccessRequest) -> checks.RequestFacts:
     purpose = request_purpose(request)
     organisation = request.organisation
     return checks.RequestFacts(
-        organisation_kind=organisation.kind, organisation_is_for_profit=organisation.is_for_profit,
-        organisation_country=str(organisation.country), purpose=purpose,
+        organisation_kind=organisation.kind,
+        organisation_is_for_profit=organisation.is_for_profit,
+        organisation_country=str(organisation.country),
+        purpose=purpose,
         datasets=checks.dataset_facts(purpose, request.datasets.order_by("slug")),
         ehds_category=request.ehds_category,
         # Submission requires the requester to confirm that no Art. 54 use is involved.
         declared_prohibited_uses=(),
-        gdpr_art6_basis=request.gdpr_art6_basis, gdpr_art9_basis=request.gdpr_art9_basis,
-        ethics_reference=request.ethics_reference, ethics_committee=request.ethics_committee,
+        gdpr_art6_basis=request.gdpr_art6_basis,
+        gdpr_art9_basis=request.gdpr_art9_basis,
+        ethics_reference=request.ethics_reference,
+        ethics_committee=request.ethics_committee,
         ethics_expires_on=request.ethics_expires_on,
-        period_start=request.period_start, period_end=request.period_end,
+        period_start=request.period_start,
+        period_end=request.period_end,
         processing_outside_eea=request.processing_outside_eea,
         processing_countries=tuple(
-            c.strip().upper() for c in request.outside_eea_countries.replace(";", ",").split(",")
-            if c.strip()),
+            c.strip().upper()
+            for c in request.outside_eea_countries.replace(";", ",").split(",")
+            if c.strip()
+        ),
     )
 
 
 def evaluate(request: AccessRequest) -> list[Outcome]:
     by_slug = {d.slug: d for d in request.datasets.all()}
     return [
-        Outcome(name=o.name, dataset=o.dataset, dataset_obj=by_slug.get(o.dataset or ""),
-                status=o.status, explanation=o.explanation, details=dict(o.details))
+        Outcome(
+            name=o.name,
+            dataset=o.dataset,
+            dataset_obj=by_slug.get(o.dataset or ""),
+            status=o.status,
+            explanation=o.explanation,
+            details=dict(o.details),
+        )
         for o in checks.run_checks(request_facts(request))
     ]

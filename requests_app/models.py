@@ -33,25 +33,32 @@ class QuorumRule(models.TextChoices):
 class ReviewBoard(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=BoardKind.choices)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
-                                     related_name="review_boards")
-    quorum_rule = models.CharField(_("quorum rule"), max_length=16, choices=QuorumRule.choices,
-                                   default=QuorumRule.MIN_VOTES)
-    min_votes = models.PositiveSmallIntegerField(_("minimum votes"), default=2,
-                                                 validators=[MinValueValidator(1)])
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="review_boards"
+    )
+    quorum_rule = models.CharField(
+        _("quorum rule"), max_length=16, choices=QuorumRule.choices, default=QuorumRule.MIN_VOTES
+    )
+    min_votes = models.PositiveSmallIntegerField(
+        _("minimum votes"), default=2, validators=[MinValueValidator(1)]
+    )
     approval_threshold = models.PositiveSmallIntegerField(
-        _("approval threshold (%)"), default=50,
+        _("approval threshold (%)"),
+        default=50,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Share of votes that must approve (threshold rule)."),
     )
-    deadline_days = models.PositiveSmallIntegerField(_("deadline (days)"), default=21,
-                                                     validators=[MinValueValidator(1)])
+    deadline_days = models.PositiveSmallIntegerField(
+        _("deadline (days)"), default=21, validators=[MinValueValidator(1)]
+    )
     reminder_days = models.PositiveSmallIntegerField(
         _("remind members this many days before the deadline"), default=3
     )
     contact_email = models.EmailField(_("contact"), blank=True)
     group = models.OneToOneField(
-        "auth.Group", on_delete=models.PROTECT, related_name="review_board",
+        "auth.Group",
+        on_delete=models.PROTECT,
+        related_name="review_board",
         help_text=_("Holds the board's members; object grants on requests go to this group."),
     )
 
@@ -111,18 +118,21 @@ class RequestState(models.TextChoices):
 
 class AccessRequest(models.Model):
     reference = models.CharField(max_length=24, unique=True, editable=False)
-    state = models.CharField(max_length=20, choices=RequestState.choices,
-                             default=RequestState.DRAFT, db_index=True)
+    state = models.CharField(
+        max_length=20, choices=RequestState.choices, default=RequestState.DRAFT, db_index=True
+    )
     round = models.PositiveSmallIntegerField(default=0, help_text=_("Submission round (1, 2, …)"))
     requester = models.ForeignKey(User, on_delete=models.PROTECT, related_name="access_requests")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
-                                     related_name="access_requests")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="access_requests"
+    )
     # Project
     title = models.CharField(_("title"), max_length=300)
     lay_summary = models.TextField(_("lay summary"), blank=True)
     scientific_abstract = models.TextField(_("scientific abstract"), blank=True)
-    ehds_category = models.CharField(_("EHDS purpose (Art. 53(1))"), max_length=1,
-                                     choices=EhdsCategory.choices, blank=True)
+    ehds_category = models.CharField(
+        _("EHDS purpose (Art. 53(1))"), max_length=1, choices=EhdsCategory.choices, blank=True
+    )
     purpose_code = models.CharField(_("primary purpose (DUO)"), max_length=11, blank=True)
     research_types = models.JSONField(_("research types (DUO)"), default=list, blank=True)
     purpose_diseases = models.JSONField(_("diseases studied (MONDO)"), default=list, blank=True)
@@ -130,27 +140,30 @@ class AccessRequest(models.Model):
     funding_source = models.CharField(_("funding source"), max_length=300, blank=True)
     commercial_interests = models.TextField(_("commercial interests"), blank=True)
     no_prohibited_use = models.BooleanField(
-        _("none of the uses prohibited by EHDS Art. 54"), default=False)
+        _("none of the uses prohibited by EHDS Art. 54"), default=False
+    )
     # People
     pi_name = models.CharField(_("principal investigator"), max_length=200, blank=True)
     pi_email = models.EmailField(_("principal investigator's email"), blank=True)
     pi_orcid = models.CharField(_("principal investigator's ORCID iD"), max_length=19, blank=True)
     # Data
-    datasets = models.ManyToManyField(Dataset, through="RequestedDataset",
-                                      related_name="access_requests")
+    datasets = models.ManyToManyField(
+        Dataset, through="RequestedDataset", related_name="access_requests"
+    )
     # Settings
     algorithms = models.ManyToManyField(Algorithm, related_name="access_requests", blank=True)
     processing_outside_eea = models.BooleanField(_("processing outside the EEA"), default=False)
-    outside_eea_countries = models.CharField(_("countries outside the EEA"), max_length=200,
-                                             blank=True)
-    gdpr_art6_basis = models.CharField(_("GDPR Art. 6 legal basis"), max_length=32, blank=True,
-                                       choices=GdprArt6Basis.choices)
-    gdpr_art9_basis = models.CharField(_("GDPR Art. 9(2) condition"), max_length=32, blank=True,
-                                       choices=GdprArt9Basis.choices)
-    ethics_reference = models.CharField(_("ethics approval reference"), max_length=100,
-                                        blank=True)
-    ethics_committee = models.CharField(_("approving ethics committee"), max_length=200,
-                                        blank=True)
+    outside_eea_countries = models.CharField(
+        _("countries outside the EEA"), max_length=200, blank=True
+    )
+    gdpr_art6_basis = models.CharField(
+        _("GDPR Art. 6 legal basis"), max_length=32, blank=True, choices=GdprArt6Basis.choices
+    )
+    gdpr_art9_basis = models.CharField(
+        _("GDPR Art. 9(2) condition"), max_length=32, blank=True, choices=GdprArt9Basis.choices
+    )
+    ethics_reference = models.CharField(_("ethics approval reference"), max_length=100, blank=True)
+    ethics_committee = models.CharField(_("approving ethics committee"), max_length=200, blank=True)
     ethics_expires_on = models.DateField(_("ethics approval valid until"), null=True, blank=True)
     dpia_done = models.BooleanField(_("DPIA carried out"), default=False)
     dpia_summary = models.TextField(_("DPIA summary"), blank=True)
@@ -169,7 +182,8 @@ class AccessRequest(models.Model):
         indexes = [models.Index(fields=["requester", "state"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(period_end__isnull=True) | models.Q(period_start__isnull=True)
+                condition=models.Q(period_end__isnull=True)
+                | models.Q(period_start__isnull=True)
                 | models.Q(period_end__gt=models.F("period_start")),
                 name="request_period_ordered",
             ),
@@ -189,15 +203,18 @@ class OwnerDecision(models.TextChoices):
 
 
 class RequestedDataset(models.Model):
-    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE,
-                                related_name="requested_datasets")
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="requested_datasets"
+    )
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="requested_in")
-    decision = models.CharField(max_length=16, choices=OwnerDecision.choices,
-                                default=OwnerDecision.PENDING)
+    decision = models.CharField(
+        max_length=16, choices=OwnerDecision.choices, default=OwnerDecision.PENDING
+    )
     conditions = models.TextField(blank=True)
     reason = models.TextField(blank=True)
-    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -214,8 +231,9 @@ class TeamMember(models.Model):
     request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="team")
     email = models.EmailField()
     role = models.CharField(max_length=100, blank=True)
-    user = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="team_memberships")
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="team_memberships"
+    )
     invited_at = models.DateTimeField(auto_now_add=True)
     accepted_terms_at = models.DateTimeField(null=True, blank=True)
 
@@ -239,8 +257,7 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE,
-                                related_name="attachments")
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(max_length=16, choices=AttachmentKind.choices)
     file = models.FileField(upload_to=attachment_path)
     original_name = models.CharField(max_length=255)
@@ -261,8 +278,7 @@ class Attachment(models.Model):
 class Submission(models.Model):
     """The answers exactly as submitted in one round: what reviewers read and the diff shows."""
 
-    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE,
-                                related_name="submissions")
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="submissions")
     round = models.PositiveSmallIntegerField()
     answers = models.JSONField()
     digest = models.CharField(max_length=64)
@@ -289,27 +305,31 @@ class StageState(models.TextChoices):
 
 
 class ReviewStage(models.Model):
-    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE,
-                                related_name="stages")
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="stages")
     board = models.ForeignKey(ReviewBoard, on_delete=models.PROTECT, related_name="stages")
     round = models.PositiveSmallIntegerField()
     order = models.PositiveSmallIntegerField()
-    state = models.CharField(max_length=20, choices=StageState.choices,
-                             default=StageState.WAITING, db_index=True)
+    state = models.CharField(
+        max_length=20, choices=StageState.choices, default=StageState.WAITING, db_index=True
+    )
     opened_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+")
+    closed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decision_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["round", "order"]
         constraints = [
             models.UniqueConstraint(fields=["request", "board", "round"], name="stage_once"),
-            models.UniqueConstraint(fields=["request"], condition=models.Q(state="open"),
-                                    name="one_open_stage_per_request"),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=models.Q(state="open"),
+                name="one_open_stage_per_request",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -359,7 +379,8 @@ class Comment(models.Model):
     body = models.TextField()
     round = models.PositiveSmallIntegerField()
     is_internal = models.BooleanField(
-        default=False, help_text=_("Seen by the boards only, not by the requester."))
+        default=False, help_text=_("Seen by the boards only, not by the requester.")
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -376,17 +397,21 @@ class AccessBar(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="access_bars")
     reason = models.TextField()
     created_at = models.DateTimeField()
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     lifted_at = models.DateTimeField(null=True, blank=True)
-    lifted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+")
+    lifted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "dataset"],
-                                    condition=models.Q(lifted_at__isnull=True),
-                                    name="one_active_bar_per_user_dataset"),
+            models.UniqueConstraint(
+                fields=["user", "dataset"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="one_active_bar_per_user_dataset",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -399,8 +424,9 @@ class CheckResult(models.Model):
     request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="checks")
     round = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=64)
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="+")
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(max_length=16)
     explanation = models.TextField()
     details = models.JSONField(default=dict, blank=True)

@@ -12,8 +12,13 @@ from django.template.loader import render_to_string
 from requests_app.models import AccessRequest
 
 
-def notify(*, template: str, request: AccessRequest, recipients: Iterable[str],
-           context: dict[str, Any] | None = None) -> None:
+def notify(
+    *,
+    template: str,
+    request: AccessRequest,
+    recipients: Iterable[str],
+    context: dict[str, Any] | None = None,
+) -> None:
     """Queue one email per recipient after commit. Rendering happens now, in the transaction,
     so the email states what was true at the time of the change."""
     from requests_app.tasks import send_email_task
@@ -39,12 +44,18 @@ def board_addresses(board: Any) -> list[str]:
 
 
 def chair_addresses(board: Any) -> list[str]:
-    return list(board.memberships.filter(role__in=["chair", "secretary"])
-                .values_list("user__email", flat=True))
+    return list(
+        board.memberships.filter(role__in=["chair", "secretary"]).values_list(
+            "user__email", flat=True
+        )
+    )
 
 
 def owner_addresses(request: AccessRequest) -> list[str]:
     from accounts.models import User
 
-    return list(User.objects.filter(stewarded_datasets__requested_in__request=request)
-                .values_list("email", flat=True).distinct())
+    return list(
+        User.objects.filter(stewarded_datasets__requested_in__request=request)
+        .values_list("email", flat=True)
+        .distinct()
+    )

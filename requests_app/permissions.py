@@ -21,15 +21,19 @@ from requests_app.workflow import Phase, Role, situation
 
 
 def open_stage(request: AccessRequest) -> ReviewStage | None:
-    return (request.stages.filter(round=request.round, state=StageState.OPEN)
-            .select_related("board").first())
+    return (
+        request.stages.filter(round=request.round, state=StageState.OPEN)
+        .select_related("board")
+        .first()
+    )
 
 
 def phase_of(request: AccessRequest) -> Phase | None:
     if request.state != RequestState.IN_REVIEW:
         return None
-    pending = request.stages.filter(round=request.round,
-                                    state__in=[StageState.OPEN, StageState.WAITING]).exists()
+    pending = request.stages.filter(
+        round=request.round, state__in=[StageState.OPEN, StageState.WAITING]
+    ).exists()
     return Phase.BOARDS if pending else Phase.OWNERS
 
 
@@ -74,12 +78,17 @@ def can_see_private(user: Any, request: AccessRequest, roles: set[Role]) -> bool
         return True
     if Role.MEMBER in roles:
         stage = open_stage(request)
-        return stage is not None and ConflictDeclaration.objects.filter(
-            stage=stage, member=user, has_conflict=False).exists()
+        return (
+            stage is not None
+            and ConflictDeclaration.objects.filter(
+                stage=stage, member=user, has_conflict=False
+            ).exists()
+        )
     if user is not None and user.is_authenticated:
         # A board member of an earlier stage keeps what they declared for it.
-        return ConflictDeclaration.objects.filter(stage__request=request, member=user,
-                                                  has_conflict=False).exists()
+        return ConflictDeclaration.objects.filter(
+            stage__request=request, member=user, has_conflict=False
+        ).exists()
     return False
 
 
@@ -90,6 +99,8 @@ def is_recused(user: Any, stage: ReviewStage) -> bool:
 def boards_phase_filter() -> Q:
     """Requests in review whose current round still has a board stage pending."""
     pending = ReviewStage.objects.filter(
-        request=OuterRef("pk"), round=OuterRef("round"),
-        state__in=[StageState.OPEN, StageState.WAITING])
+        request=OuterRef("pk"),
+        round=OuterRef("round"),
+        state__in=[StageState.OPEN, StageState.WAITING],
+    )
     return Q(Exists(pending))

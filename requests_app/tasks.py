@@ -14,8 +14,9 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True,
-             max_retries=5)
+@shared_task(
+    acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5
+)
 def send_email_task(subject: str, body: str, recipients: list[str]) -> int:
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 
@@ -47,26 +48,48 @@ def stage_reminders_task(batch_size: int = 200) -> int:
 
     now = timezone.now()
     sent = 0
-    due = (ReviewStage.objects.filter(state=StageState.OPEN, reminded_at__isnull=True,
-                                      deadline__isnull=False)
-           .select_related("board", "request").order_by("deadline")[:batch_size])
+    due = (
+        ReviewStage.objects.filter(
+            state=StageState.OPEN, reminded_at__isnull=True, deadline__isnull=False
+        )
+        .select_related("board", "request")
+        .order_by("deadline")[:batch_size]
+    )
     for stage in due:
         if stage.deadline - timedelta(days=stage.board.reminder_days) > now:
             continue
         with transaction.atomic():
-            locked = (ReviewStage.objects.select_for_update()
-                      .filter(pk=stage.pk, reminded_at__isnull=True).first())
+            locked = (
+                ReviewStage.objects.select_for_update()
+                .filter(pk=stage.pk, reminded_at__isnull=True)
+                .first()
+            )
             if locked is None:
                 continue  # another run reminded them already
             voted = set(stage.votes.values_list("voter_id", flat=True))
-            recipients = [m.user.email for m in stage.board.memberships.select_related("user")
-                          if m.user_id not in voted]
+            recipients = [
+                m.user.email
+                for m in stage.board.memberships.select_related("user")
+                if m.user_id not in voted
+            ]
             locked.reminded_at = now
             locked.save(update_fields=["reminded_at"])
-            audit_record(actor=None, action="request.reminder", target=stage.request, payload={
-                "reference": stage.request.reference, "board": stage.board.name,
-                "deadline": stage.deadline.isoformat(), "recipients": len(recipients)})
-            notify(template="reminder", request=stage.request, recipients=recipients,
-                   context={"stage": stage})
+            audit_record(
+                actor=None,
+                action="request.reminder",
+                target=stage.request,
+                payload={
+                    "reference": stage.request.reference,
+                    "board": stage.board.name,
+                    "deadline": stage.deadline.isoformat(),
+                    "recipients": len(recipients),
+                },
+            )
+            notify(
+                template="reminder",
+                request=stage.request,
+                recipients=recipients,
+                context={"stage": stage},
+            )
             sent += 1
     return sent

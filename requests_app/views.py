@@ -60,12 +60,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     counts: dict[str, int] = {}
     for item in requests:
         counts[item.state] = counts.get(item.state, 0) + 1
-    return render(request, "requests/dashboard.html", {
-        "waiting": waiting_for(request.user),
-        "requests": requests,
-        "counts": counts,
-        "boards": boards_of(request.user),
-    })
+    return render(
+        request,
+        "requests/dashboard.html",
+        {
+            "waiting": waiting_for(request.user),
+            "requests": requests,
+            "counts": counts,
+            "boards": boards_of(request.user),
+        },
+    )
 
 
 @login_required
@@ -73,8 +77,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     form = forms.NewRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.request_create(actor=request.user,
-                                              title=form.cleaned_data["title"])
+            created = services.request_create(actor=request.user, title=form.cleaned_data["title"])
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -97,9 +100,12 @@ def _save_section(request: HttpRequest, obj, section: str, form) -> bool:
             changes[key] = ""
     try:
         services.request_update(
-            actor=request.user, request_id=obj.pk, changes=changes,
+            actor=request.user,
+            request_id=obj.pk,
+            changes=changes,
             datasets=list(data["datasets"]) if "datasets" in data else None,
-            algorithms=list(data["algorithms"]) if "algorithms" in data else None)
+            algorithms=list(data["algorithms"]) if "algorithms" in data else None,
+        )
     except (DomainError, ValidationError) as exc:
         _apply_errors(form, exc)
         return False
@@ -117,8 +123,13 @@ def request_edit(request: HttpRequest, reference: str, section: str) -> HttpResp
         messages.info(request, _("This request cannot be edited now."))
         return redirect(obj.get_absolute_url())
     missing = missing_by_section(missing_answers(obj))
-    context: dict[str, Any] = {"obj": obj, "section": section, "sections": SECTIONS,
-                               "missing": missing, "private_fields": PRIVATE_FIELDS}
+    context: dict[str, Any] = {
+        "obj": obj,
+        "section": section,
+        "sections": SECTIONS,
+        "missing": missing,
+        "private_fields": PRIVATE_FIELDS,
+    }
     if section == "review":
         context["can_submit"] = not any(missing.values())
         context["action"] = "submit" if obj.state == "draft" else "resubmit"
@@ -128,8 +139,10 @@ def request_edit(request: HttpRequest, reference: str, section: str) -> HttpResp
     if request.method == "POST":
         saved = form.is_valid() and _save_section(request, obj, section, form)
         if is_autosave:
-            return JsonResponse({"saved": saved, "errors": form.errors.get_json_data()},
-                                status=200 if saved else 400)
+            return JsonResponse(
+                {"saved": saved, "errors": form.errors.get_json_data()},
+                status=200 if saved else 400,
+            )
         if saved:
             index = SECTION_KEYS.index(section)
             following = SECTION_KEYS[index + 1] if index + 1 < len(SECTION_KEYS) else "review"
@@ -145,11 +158,16 @@ def request_edit(request: HttpRequest, reference: str, section: str) -> HttpResp
     if section == "data":
         context["datasets"] = form.fields["datasets"].queryset
         context["compat_data"] = {
-            "purpose": {"codes": [c for c in [obj.purpose_code, *obj.research_types] if c],
-                        "diseases": obj.purpose_diseases, "commercial": obj.is_commercial,
-                        "for_profit": obj.organisation.is_for_profit},
-            "datasets": {d.slug: {"codes": d.duo_codes, "diseases": d.duo_diseases,
-                                  "values": d.duo_values} for d in context["datasets"]},
+            "purpose": {
+                "codes": [c for c in [obj.purpose_code, *obj.research_types] if c],
+                "diseases": obj.purpose_diseases,
+                "commercial": obj.is_commercial,
+                "for_profit": obj.organisation.is_for_profit,
+            },
+            "datasets": {
+                d.slug: {"codes": d.duo_codes, "diseases": d.duo_diseases, "values": d.duo_values}
+                for d in context["datasets"]
+            },
             "match_url": "/api/v1/consent/match",
         }
     return render(request, "requests/wizard_section.html", context)
@@ -162,8 +180,7 @@ def team_invite(request: HttpRequest, reference: str) -> HttpResponse:
     form = forms.TeamInviteForm(request.POST)
     if form.is_valid():
         try:
-            services.team_member_invite(actor=request.user, request_id=obj.pk,
-                                        **form.cleaned_data)
+            services.team_member_invite(actor=request.user, request_id=obj.pk, **form.cleaned_data)
             messages.success(request, _("Invitation sent."))
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -179,9 +196,12 @@ def attachment_upload(request: HttpRequest, reference: str) -> HttpResponse:
     form = forms.AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.attachment_add(actor=request.user, request_id=obj.pk,
-                                    kind=form.cleaned_data["kind"],
-                                    upload=form.cleaned_data["file"])
+            services.attachment_add(
+                actor=request.user,
+                request_id=obj.pk,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+            )
             messages.success(request, _("The file was attached."))
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -191,9 +211,15 @@ def attachment_upload(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _timeline(obj) -> list[dict[str, Any]]:
-    return [{"at": e.occurred_at, "action": e.action.removeprefix("request."),
-             "actor": e.actor_label, "payload": e.payload}
-            for e in events_for_object(obj)]
+    return [
+        {
+            "at": e.occurred_at,
+            "action": e.action.removeprefix("request."),
+            "actor": e.actor_label,
+            "payload": e.payload,
+        }
+        for e in events_for_object(obj)
+    ]
 
 
 @login_required
@@ -206,32 +232,51 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     private = can_see_private(request.user, obj, roles)
     is_board = bool(roles & {Role.MEMBER, Role.CHAIR, Role.AUDITOR})
     stage = open_stage(obj)
-    my_declaration = (stage.declarations.filter(member=request.user).first()
-                      if stage else None)
+    my_declaration = stage.declarations.filter(member=request.user).first() if stage else None
     comments = obj.comments.select_related("author")
     if not is_board:
         comments = comments.filter(is_internal=False)
     context = {
-        "obj": obj, "roles": roles, "situation": current, "actions": actions,
-        "answers": (display(redact(submission.answers, can_see_private=private))
-                    if submission else None),
-        "submission": submission, "can_see_private": private,
+        "obj": obj,
+        "roles": roles,
+        "situation": current,
+        "actions": actions,
+        "answers": (
+            display(redact(submission.answers, can_see_private=private)) if submission else None
+        ),
+        "submission": submission,
+        "can_see_private": private,
         "checks": obj.checks.filter(round=obj.round).select_related("dataset"),
         "stages": obj.stages.select_related("board").order_by("round", "order"),
-        "open_stage": stage, "my_declaration": my_declaration,
-        "votes": (ReviewStage.objects.none() if not is_board else
-                  [v for s in obj.stages.filter(round=obj.round) for v in
-                   s.votes.select_related("voter")]),
+        "open_stage": stage,
+        "my_declaration": my_declaration,
+        "votes": (
+            ReviewStage.objects.none()
+            if not is_board
+            else [
+                v
+                for s in obj.stages.filter(round=obj.round)
+                for v in s.votes.select_related("voter")
+            ]
+        ),
         "items": obj.requested_datasets.select_related("dataset"),
-        "my_datasets": set(obj.datasets.filter(stewards=request.user)
-                           .values_list("slug", flat=True)),
-        "comments": comments, "team": obj.team.all(),
-        "my_terms_accepted": obj.team.filter(email__iexact=request.user.email,
-                                             accepted_terms_at__isnull=False).exists(),
-        "timeline": _timeline(obj), "rounds": list(range(1, obj.round + 1)),
-        "forms": {"declare": forms.DeclareForm(), "vote": forms.VoteForm(),
-                  "comment": forms.CommentForm(), "close_round": forms.CloseRoundForm(),
-                  "reason": forms.ReasonForm()},
+        "my_datasets": set(
+            obj.datasets.filter(stewards=request.user).values_list("slug", flat=True)
+        ),
+        "comments": comments,
+        "team": obj.team.all(),
+        "my_terms_accepted": obj.team.filter(
+            email__iexact=request.user.email, accepted_terms_at__isnull=False
+        ).exists(),
+        "timeline": _timeline(obj),
+        "rounds": list(range(1, obj.round + 1)),
+        "forms": {
+            "declare": forms.DeclareForm(),
+            "vote": forms.VoteForm(),
+            "comment": forms.CommentForm(),
+            "close_round": forms.CloseRoundForm(),
+            "reason": forms.ReasonForm(),
+        },
         "is_board": is_board,
     }
     return render(request, "requests/detail.html", context)
@@ -262,26 +307,42 @@ def request_act(request: HttpRequest, reference: str, action: str) -> HttpRespon
     form_class, service = ACTION_FORMS[action]
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
-        messages.error(request, _("Please correct the form: %(errors)s") % {
-            "errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())})
+        messages.error(
+            request,
+            _("Please correct the form: %(errors)s")
+            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())},
+        )
         return redirect(obj.get_absolute_url())
     data = dict(form.cleaned_data) if form else {}
     if action == "close_round" and not data.get("decision"):
         data["decision"] = None
     transition = BY_ACTION[action]
     needs_confirmation = transition.is_irreversible and request.POST.get("confirmed") != "yes"
-    if needs_confirmation and not (action == "decide_dataset"
-                                   and data.get("decision") == "granted"):
-        return render(request, "requests/confirm.html", {
-            "obj": obj, "transition": transition, "action": action,
-            "fields": [(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"],
-        })
+    if needs_confirmation and not (
+        action == "decide_dataset" and data.get("decision") == "granted"
+    ):
+        return render(
+            request,
+            "requests/confirm.html",
+            {
+                "obj": obj,
+                "transition": transition,
+                "action": action,
+                "fields": [(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"],
+            },
+        )
     try:
         service(actor=request.user, request_id=obj.pk, **data)
     except DomainError as exc:
-        messages.error(request, exc.message + (
-            " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
-            if exc.errors else ""))
+        messages.error(
+            request,
+            exc.message
+            + (
+                " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+                if exc.errors
+                else ""
+            ),
+        )
         if isinstance(exc, InvalidInput) and action in ("submit", "resubmit"):
             return redirect("requests:edit", reference=obj.reference, section="review")
     except ValidationError as exc:
@@ -307,11 +368,21 @@ def request_diff(request: HttpRequest, reference: str) -> HttpResponse:
         messages.info(request, _("There is no earlier round to compare with yet."))
         return redirect(obj.get_absolute_url())
     private = can_see_private(request.user, obj, roles_of(request.user, obj))
-    changes = diff(redact(rounds[first], can_see_private=private),
-                   redact(rounds[second], can_see_private=private))
-    return render(request, "requests/diff.html", {"obj": obj, "changes": changes,
-                                                  "first": first, "second": second,
-                                                  "rounds": sorted(rounds)})
+    changes = diff(
+        redact(rounds[first], can_see_private=private),
+        redact(rounds[second], can_see_private=private),
+    )
+    return render(
+        request,
+        "requests/diff.html",
+        {
+            "obj": obj,
+            "changes": changes,
+            "first": first,
+            "second": second,
+            "rounds": sorted(rounds),
+        },
+    )
 
 
 @login_required
@@ -320,8 +391,11 @@ def board_queue_page(request: HttpRequest, board_id: int) -> HttpResponse:
         board, stages = board_queue(user=request.user, board_id=board_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    return render(request, "requests/board_queue.html", {"board": board, "stages": stages,
-                                                         "open": StageState.OPEN})
+    return render(
+        request,
+        "requests/board_queue.html",
+        {"board": board, "stages": stages, "open": StageState.OPEN},
+    )
 
 
 def section_url(reference: str, section: str) -> str:

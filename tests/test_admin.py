@@ -9,9 +9,16 @@ from django.urls import reverse
 
 from demo.world import seed_demo
 
-SERVICE_WRITTEN = {"audit.auditevent", "audit.auditcheckpoint", "requests_app.accessrequest",
-                   "requests_app.vote", "requests_app.submission", "permits.permit",
-                   "consent.participant", "consent.consentrecord"}
+SERVICE_WRITTEN = {
+    "audit.auditevent",
+    "audit.auditcheckpoint",
+    "requests_app.accessrequest",
+    "requests_app.vote",
+    "requests_app.submission",
+    "permits.permit",
+    "consent.participant",
+    "consent.consentrecord",
+}
 
 
 @pytest.mark.django_db

@@ -51,30 +51,55 @@ def _sentence(code: str, diseases: list[str], values: dict[str, Any]) -> str | N
         "DUO:0000004": _("No restriction on use."),
         "DUO:0000042": _("General research use: any research purpose."),
         "DUO:0000006": _("Health, medical or biomedical research only."),
-        "DUO:0000007": _("Research on these diseases only, or on diseases that fall within "
-                         "them: %(diseases)s.") % {"diseases": _disease_names(diseases)},
+        "DUO:0000007": _(
+            "Research on these diseases only, or on diseases that fall within them: %(diseases)s."
+        )
+        % {"diseases": _disease_names(diseases)},
         "DUO:0000011": _("Research on population origins or ancestry only."),
-        "DUO:0000015": _("No methods development research (such as new software or "
-                         "algorithms), except within the consented diseases."),
+        "DUO:0000015": _(
+            "No methods development research (such as new software or "
+            "algorithms), except within the consented diseases."
+        ),
         "DUO:0000016": _("Genetic studies only."),
         "DUO:0000018": _("Not-for-profit organisations and non-commercial use only."),
         "DUO:0000019": _("Results must be made available to the scientific community."),
         "DUO:0000020": _("The requester must collaborate with the study's investigators."),
         "DUO:0000021": _("Ethics approval (IRB/ERB) is required."),
-        "DUO:0000022": (_("Use only within a geographic region: %(value)s.") % {"value": shown}
-                        if shown else _("Use only within a geographic region.")),
-        "DUO:0000024": (_("No publication of results before %(value)s.") % {"value": shown}
-                        if shown else _("Results are under a publication moratorium.")),
-        "DUO:0000025": (_("Use is limited to %(value)s months.") % {"value": shown}
-                        if shown else _("Use is limited in time.")),
-        "DUO:0000026": (_("Only approved users: %(value)s.") % {"value": shown}
-                        if shown else _("Only approved users.")),
-        "DUO:0000027": (_("Only an approved project: %(value)s.") % {"value": shown}
-                        if shown else _("Only an approved project.")),
-        "DUO:0000028": (_("Only approved institutions: %(value)s.") % {"value": shown}
-                        if shown else _("Only approved institutions.")),
-        "DUO:0000012": (_("Only research of a certain type: %(value)s.") % {"value": shown}
-                        if shown else _("Only research of a certain type.")),
+        "DUO:0000022": (
+            _("Use only within a geographic region: %(value)s.") % {"value": shown}
+            if shown
+            else _("Use only within a geographic region.")
+        ),
+        "DUO:0000024": (
+            _("No publication of results before %(value)s.") % {"value": shown}
+            if shown
+            else _("Results are under a publication moratorium.")
+        ),
+        "DUO:0000025": (
+            _("Use is limited to %(value)s months.") % {"value": shown}
+            if shown
+            else _("Use is limited in time.")
+        ),
+        "DUO:0000026": (
+            _("Only approved users: %(value)s.") % {"value": shown}
+            if shown
+            else _("Only approved users.")
+        ),
+        "DUO:0000027": (
+            _("Only an approved project: %(value)s.") % {"value": shown}
+            if shown
+            else _("Only an approved project.")
+        ),
+        "DUO:0000028": (
+            _("Only approved institutions: %(value)s.") % {"value": shown}
+            if shown
+            else _("Only approved institutions.")
+        ),
+        "DUO:0000012": (
+            _("Only research of a certain type: %(value)s.") % {"value": shown}
+            if shown
+            else _("Only research of a certain type.")
+        ),
         "DUO:0000029": _("Derived or enriched data must be returned to the resource."),
         "DUO:0000043": _("Clinical care use is also allowed."),
         "DUO:0000044": _("No population origins or ancestry research."),
@@ -84,8 +109,9 @@ def _sentence(code: str, diseases: list[str], values: dict[str, Any]) -> str | N
     return sentences.get(code)
 
 
-def conditions_items(codes: list[str], diseases: list[str] | None = None,
-                     values: dict[str, Any] | None = None) -> list[ConditionItem]:
+def conditions_items(
+    codes: list[str], diseases: list[str] | None = None, values: dict[str, Any] | None = None
+) -> list[ConditionItem]:
     """The conditions in words, permission first, then modifiers in code order."""
     diseases = list(diseases or [])
     values = dict(values or {})
@@ -104,9 +130,11 @@ def conditions_items(codes: list[str], diseases: list[str] | None = None,
 
 @register.simple_tag
 def conditions_in_words(dataset: Any) -> list[ConditionItem]:
-    return conditions_items(list(getattr(dataset, "duo_codes", None) or []),
-                            list(getattr(dataset, "duo_diseases", None) or []),
-                            dict(getattr(dataset, "duo_values", None) or {}))
+    return conditions_items(
+        list(getattr(dataset, "duo_codes", None) or []),
+        list(getattr(dataset, "duo_diseases", None) or []),
+        dict(getattr(dataset, "duo_values", None) or {}),
+    )
 
 
 @register.filter

@@ -12,7 +12,15 @@ from permits.services.nodes import node_key_register, receipt_record
 from permits.services.revocations import revocation_list_current, revocation_list_publish
 
 __all__ = [
-    "node_key_register", "permit_issue", "permit_issue_if_due", "permit_resume",
-    "permit_revoke", "permit_suspend", "permits_close_with_request", "permits_expire_due",
-    "receipt_record", "revocation_list_current", "revocation_list_publish",
+    "node_key_register",
+    "permit_issue",
+    "permit_issue_if_due",
+    "permit_resume",
+    "permit_revoke",
+    "permit_suspend",
+    "permits_close_with_request",
+    "permits_expire_due",
+    "receipt_record",
+    "revocation_list_current",
+    "revocation_list_publish",
 ]

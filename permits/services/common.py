@@ -42,15 +42,27 @@ def permit_claims(permit: Permit) -> dict[str, Any]:
             "number": permit.number,
             "request": permit.request.reference,
             "holder": {"organisation": organisation.name, "ror": organisation.ror_id or None},
-            "purpose": {"codes": list(permit.purpose_codes),
-                        "diseases": list(permit.purpose_diseases),
-                        "commercial": permit.is_commercial},
-            "datasets": [{"id": e.dataset.slug, "node": e.node_identifier,
-                          "cohort_version": e.cohort_version} for e in entries],
-            "algorithms": [{"name": a.name, "version": a.version, "digest": a.digest}
-                           for a in permit.permit_algorithms.order_by("name", "version")],
-            "outputs": {"aggregate_only": permit.is_aggregate_only,
-                        "min_cell_count": permit.min_cell_count},
+            "purpose": {
+                "codes": list(permit.purpose_codes),
+                "diseases": list(permit.purpose_diseases),
+                "commercial": permit.is_commercial,
+            },
+            "datasets": [
+                {
+                    "id": e.dataset.slug,
+                    "node": e.node_identifier,
+                    "cohort_version": e.cohort_version,
+                }
+                for e in entries
+            ],
+            "algorithms": [
+                {"name": a.name, "version": a.version, "digest": a.digest}
+                for a in permit.permit_algorithms.order_by("name", "version")
+            ],
+            "outputs": {
+                "aggregate_only": permit.is_aggregate_only,
+                "min_cell_count": permit.min_cell_count,
+            },
             "conditions": permit.conditions,
             "supersedes": permit.supersedes.number if permit.supersedes_id else None,
         },
@@ -74,11 +86,17 @@ def notify_team(permit: Permit, *, template: str, context: dict[str, Any] | None
     from requests_app.tasks import send_email_task
 
     request = permit.request
-    addresses = sorted({a.lower() for a in [request.requester.email,
-                                            *request.team.values_list("email", flat=True)] if a})
+    addresses = sorted(
+        {
+            a.lower()
+            for a in [request.requester.email, *request.team.values_list("email", flat=True)]
+            if a
+        }
+    )
     ctx = {"permit": permit, "request": request, "hub_url": settings.HUB_URL, **(context or {})}
     subject = render_to_string(f"permits/email/{template}_subject.txt", ctx).strip()
     body = render_to_string(f"permits/email/{template}.txt", ctx)
     for address in addresses:
         transaction.on_commit(
-            lambda address=address: send_email_task.delay(subject, body, [address]))
+            lambda address=address: send_email_task.delay(subject, body, [address])
+        )

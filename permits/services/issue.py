@@ -56,8 +56,9 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
     """Calendar months (DUO TS is "a number of months"); the 31st becomes the month's last day."""
     index = moment.month - 1 + months
     year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month,
-                          day=min(moment.day, calendar.monthrange(year, month)[1]))
+    return moment.replace(
+        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def _time_limit_months(dataset: Dataset) -> int | None:
@@ -67,23 +68,33 @@ def _time_limit_months(dataset: Dataset) -> int | None:
     return None
 
 
-def validity(request: AccessRequest, datasets: list[Dataset], now: dt.datetime,
-             ) -> tuple[dt.datetime, dt.datetime]:
+def validity(
+    request: AccessRequest,
+    datasets: list[Dataset],
+    now: dt.datetime,
+) -> tuple[dt.datetime, dt.datetime]:
     """``(valid_from, valid_until)``: from the requested start (or now, if that has passed) to the
     earliest of the requested end, each dataset's DUO time limit counted from issue, and the end
     of the ethics approval. Whole seconds, so the stored times equal the token's."""
     start = _start_of(request.period_start) if request.period_start else now
     valid_from = max(start, now)
-    limits: list[tuple[dt.datetime, str]] = [(
-        _end_of(request.period_end) if request.period_end
-        else now + dt.timedelta(days=settings.PERMIT_DEFAULT_VALIDITY_DAYS),
-        "the end of the requested period",
-    )]
+    limits: list[tuple[dt.datetime, str]] = [
+        (
+            _end_of(request.period_end)
+            if request.period_end
+            else now + dt.timedelta(days=settings.PERMIT_DEFAULT_VALIDITY_DAYS),
+            "the end of the requested period",
+        )
+    ]
     for dataset in datasets:
         months = _time_limit_months(dataset)
         if months is not None:
-            limits.append((add_months(now, months),
-                           f"the {months}-month time limit on {dataset.slug} (DUO:0000025)"))
+            limits.append(
+                (
+                    add_months(now, months),
+                    f"the {months}-month time limit on {dataset.slug} (DUO:0000025)",
+                )
+            )
     if request.ethics_expires_on:
         limits.append((_end_of(request.ethics_expires_on), "the end of the ethics approval"))
     valid_until, why = min(limits, key=lambda item: item[0])
@@ -91,36 +102,45 @@ def validity(request: AccessRequest, datasets: list[Dataset], now: dt.datetime,
     if valid_until <= valid_from:
         raise InvalidTransition(
             f"No permit can be issued: {why} ({valid_until:%Y-%m-%d}) is not after the start of "
-            f"its validity ({valid_from:%Y-%m-%d}).", code="no_validity")
+            f"its validity ({valid_from:%Y-%m-%d}).",
+            code="no_validity",
+        )
     return valid_from, valid_until
 
 
 def _dataset_conditions(purpose: Purpose, item: RequestedDataset) -> dict[str, Any]:
     """The DUO duties the matcher derives for this dataset, their values, the owner's text."""
     dataset = item.dataset
-    conditions = Conditions(codes=tuple(dataset.duo_codes), diseases=tuple(dataset.duo_diseases),
-                            values=dict(dataset.duo_values or {}))
+    conditions = Conditions(
+        codes=tuple(dataset.duo_codes),
+        diseases=tuple(dataset.duo_diseases),
+        values=dict(dataset.duo_values or {}),
+    )
     try:
         duties = match(purpose, conditions).duties
     except MatcherInputError:
         # Stored conditions the current vocabulary no longer accepts: the duties are still the
         # duty codes the dataset carries (what the matcher would return for them).
         duties = sorted(code for code in dataset.duo_codes if code in DUTY_CODES)
-    values = {code: (dataset.duo_values or {})[code] for code in duties
-              if code in (dataset.duo_values or {})}
-    return {"id": dataset.slug, "duties": list(duties), "values": values,
-            "owner": item.conditions}
+    values = {
+        code: (dataset.duo_values or {})[code]
+        for code in duties
+        if code in (dataset.duo_values or {})
+    }
+    return {"id": dataset.slug, "duties": list(duties), "values": values, "owner": item.conditions}
 
 
 def _cohort(dataset: Dataset, purpose: Purpose) -> Cohort:
     try:
         return cohort_for(dataset=dataset, purpose=purpose)
     except MatcherInputError as exc:
-        raise InvalidTransition(f"The request's purpose cannot select a cohort: {exc}",
-                                code="purpose_unusable") from exc
+        raise InvalidTransition(
+            f"The request's purpose cannot select a cohort: {exc}", code="purpose_unusable"
+        ) from exc
     except CohortChanged as exc:
-        raise InvalidTransition("Consent in this dataset keeps changing; try again.",
-                                code="cohort_changing") from exc
+        raise InvalidTransition(
+            "Consent in this dataset keeps changing; try again.", code="cohort_changing"
+        ) from exc
 
 
 def permit_issue(*, actor: Any, request_id: int) -> Permit:
@@ -134,58 +154,87 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="issue_permit")
         request = locked.request
         before = request.state
-        granted = list(request.requested_datasets.filter(decision=OwnerDecision.GRANTED)
-                       .select_related("dataset__node").order_by("dataset__slug"))
+        granted = list(
+            request.requested_datasets.filter(decision=OwnerDecision.GRANTED)
+            .select_related("dataset__node")
+            .order_by("dataset__slug")
+        )
         if not granted:
-            raise InvalidTransition("No dataset of this request was granted.",
-                                    code="nothing_granted")
+            raise InvalidTransition(
+                "No dataset of this request was granted.", code="nothing_granted"
+            )
         algorithms = list(request.algorithms.order_by("name", "version"))
         if not algorithms:
-            raise InvalidTransition("The request names no algorithm to permit.",
-                                    code="no_algorithm")
-        previous = list(Permit.objects.select_for_update()
-                        .filter(request=request, status__in=LIVE_STATUSES).order_by("pk"))
+            raise InvalidTransition(
+                "The request names no algorithm to permit.", code="no_algorithm"
+            )
+        previous = list(
+            Permit.objects.select_for_update()
+            .filter(request=request, status__in=LIVE_STATUSES)
+            .order_by("pk")
+        )
         now = timezone.now().replace(microsecond=0)
         valid_from, valid_until = validity(request, [item.dataset for item in granted], now)
         purpose = request_purpose(request)
         cohorts = {item.pk: _cohort(item.dataset, purpose) for item in granted}
         by_dataset = [_dataset_conditions(purpose, item) for item in granted]
-        conditions = {"duties": sorted({d for entry in by_dataset for d in entry["duties"]}),
-                      "datasets": by_dataset}
+        conditions = {
+            "duties": sorted({d for entry in by_dataset for d in entry["duties"]}),
+            "datasets": by_dataset,
+        }
         chain_lock()
 
         for old in previous:
             old.status = PermitStatus.SUPERSEDED
             old.status_reason = "superseded after an amendment"
             old.status_changed_at, old.status_changed_by = now, actor
-            old.save(update_fields=["status", "status_reason", "status_changed_at",
-                                    "status_changed_by"])
+            old.save(
+                update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
+            )
         permit = Permit.objects.create(
             number=f"pending-{uuid.uuid4().hex[:24]}",  # replaced below, once the pk exists
-            request=request, holder=request.requester,
+            request=request,
+            holder=request.requester,
             holder_organisation=request.organisation,
             principal_investigator=request.pi_name,
-            purpose_codes=list(purpose.codes), purpose_diseases=list(purpose.diseases),
+            purpose_codes=list(purpose.codes),
+            purpose_diseases=list(purpose.diseases),
             is_commercial=bool(request.is_commercial),
             is_for_profit=bool(request.organisation.is_for_profit),
-            is_aggregate_only=True, min_cell_count=settings.PERMIT_MIN_CELL_COUNT,
-            conditions=conditions, issued_at=now, valid_from=valid_from,
-            valid_until=valid_until, issued_by=actor, status=PermitStatus.ACTIVE,
-            status_changed_at=now, supersedes=previous[-1] if previous else None,
+            is_aggregate_only=True,
+            min_cell_count=settings.PERMIT_MIN_CELL_COUNT,
+            conditions=conditions,
+            issued_at=now,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            issued_by=actor,
+            status=PermitStatus.ACTIVE,
+            status_changed_at=now,
+            supersedes=previous[-1] if previous else None,
         )
         permit.number = f"LIFES-P-{now.year}-{permit.pk:06d}"
-        PermitDataset.objects.bulk_create([
-            PermitDataset(permit=permit, dataset=item.dataset,
-                          node_identifier=item.dataset.node.identifier,
-                          cohort_version=cohorts[item.pk].version,
-                          cohort_digest=cohorts[item.pk].digest,
-                          cohort_count=cohorts[item.pk].count, owner_conditions=item.conditions)
-            for item in granted
-        ])
-        PermitAlgorithm.objects.bulk_create([
-            PermitAlgorithm(permit=permit, algorithm=a, name=a.name, version=a.version,
-                            digest=a.digest) for a in algorithms
-        ])
+        PermitDataset.objects.bulk_create(
+            [
+                PermitDataset(
+                    permit=permit,
+                    dataset=item.dataset,
+                    node_identifier=item.dataset.node.identifier,
+                    cohort_version=cohorts[item.pk].version,
+                    cohort_digest=cohorts[item.pk].digest,
+                    cohort_count=cohorts[item.pk].count,
+                    owner_conditions=item.conditions,
+                )
+                for item in granted
+            ]
+        )
+        PermitAlgorithm.objects.bulk_create(
+            [
+                PermitAlgorithm(
+                    permit=permit, algorithm=a, name=a.name, version=a.version, digest=a.digest
+                )
+                for a in algorithms
+            ]
+        )
         if previous:
             revocations_changed()  # before signing: the list row comes before the key row
         token = keys.sign_jws(permit_claims(permit), typ=PERMIT_TYP)
@@ -197,24 +246,46 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
 
         request.state = RequestState.PERMITTED
         request.save(update_fields=["state", "updated_at"])
-        record(actor=actor, action="issue_permit", request=request, before=before,
-               permit=permit.number)
-        audit_record(actor=actor, action="permit.issue", target=permit, payload={
-            "number": permit.number, "jti": str(permit.jti), "request": request.reference,
-            "holder": request.requester.email, "organisation": request.organisation.name,
-            "datasets": [{"id": item.dataset.slug, "node": item.dataset.node.identifier,
-                          "cohort_version": cohorts[item.pk].version,
-                          "cohort_digest": cohorts[item.pk].digest,
-                          "cohort_count": cohorts[item.pk].count} for item in granted],
-            "algorithms": [{"name": a.name, "version": a.version, "digest": a.digest}
-                           for a in algorithms],
-            "valid_from": valid_from, "valid_until": valid_until, "kid": permit.kid,
-            "token_sha256": permit.token_sha256,
-            "supersedes": [old.number for old in previous],
-        })
+        record(
+            actor=actor, action="issue_permit", request=request, before=before, permit=permit.number
+        )
+        audit_record(
+            actor=actor,
+            action="permit.issue",
+            target=permit,
+            payload={
+                "number": permit.number,
+                "jti": str(permit.jti),
+                "request": request.reference,
+                "holder": request.requester.email,
+                "organisation": request.organisation.name,
+                "datasets": [
+                    {
+                        "id": item.dataset.slug,
+                        "node": item.dataset.node.identifier,
+                        "cohort_version": cohorts[item.pk].version,
+                        "cohort_digest": cohorts[item.pk].digest,
+                        "cohort_count": cohorts[item.pk].count,
+                    }
+                    for item in granted
+                ],
+                "algorithms": [
+                    {"name": a.name, "version": a.version, "digest": a.digest} for a in algorithms
+                ],
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+                "kid": permit.kid,
+                "token_sha256": permit.token_sha256,
+                "supersedes": [old.number for old in previous],
+            },
+        )
         for old in previous:
-            audit_record(actor=actor, action="permit.supersede", target=old, payload={
-                "number": old.number, "jti": str(old.jti), "superseded_by": permit.number})
+            audit_record(
+                actor=actor,
+                action="permit.supersede",
+                target=old,
+                payload={"number": old.number, "jti": str(old.jti), "superseded_by": permit.number},
+            )
         notify_team(permit, template="issued")
     return permit
 

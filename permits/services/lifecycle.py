@@ -27,14 +27,21 @@ MAX_REASON = 2000
 def _reason(text: str | None) -> str:
     reason = (text or "").strip()
     if not reason:
-        raise InvalidInput("Give a reason; the holder and the audit log will read it.",
-                           code="reason_required", errors={"reason": ["A reason is required."]})
+        raise InvalidInput(
+            "Give a reason; the holder and the audit log will read it.",
+            code="reason_required",
+            errors={"reason": ["A reason is required."]},
+        )
     return reason[:MAX_REASON]
 
 
 def _locked(number: str) -> Permit:
-    permit = (Permit.objects.select_for_update().select_related("request", "holder")
-              .filter(number=number).first())
+    permit = (
+        Permit.objects.select_for_update()
+        .select_related("request", "holder")
+        .filter(number=number)
+        .first()
+    )
     if permit is None:
         raise NotFound("No such permit.")
     return permit
@@ -45,26 +52,40 @@ def _change(*, actor: Any, number: str, action: str, reason: str | None) -> Perm
     text = _reason(reason) if transition.needs_reason else (reason or "").strip()
     with transaction.atomic():
         permit = _locked(number)
-        workflow.authorize(action, permit=permit,
-                           roles=workflow.roles_on_permit(actor, permit))
+        workflow.authorize(action, permit=permit, roles=workflow.roles_on_permit(actor, permit))
         now = timezone.now()
         if action == "resume" and permit.valid_until <= now:
-            raise InvalidTransition("This permit's validity has ended; it cannot be resumed.",
-                                    code="expired")
+            raise InvalidTransition(
+                "This permit's validity has ended; it cannot be resumed.", code="expired"
+            )
         before = permit.status
         permit.status = transition.target
         permit.status_reason = text
         permit.status_changed_at, permit.status_changed_by = now, actor
-        permit.save(update_fields=["status", "status_reason", "status_changed_at",
-                                   "status_changed_by"])
-        audit_record(actor=actor, action=f"permit.{action}", target=permit, payload={
-            "number": permit.number, "jti": str(permit.jti), "from": before,
-            "to": permit.status, "reason": text})
+        permit.save(
+            update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
+        )
+        audit_record(
+            actor=actor,
+            action=f"permit.{action}",
+            target=permit,
+            payload={
+                "number": permit.number,
+                "jti": str(permit.jti),
+                "from": before,
+                "to": permit.status,
+                "reason": text,
+            },
+        )
         if action == "revoke":
             # The holder may not ask for these datasets again until an owner lifts the bar.
             for dataset in permit.datasets.order_by("pk"):
-                access_bar_set(actor=actor, user=permit.holder, dataset=dataset,
-                               reason=f"Permit {permit.number} was revoked: {text}")
+                access_bar_set(
+                    actor=actor,
+                    user=permit.holder,
+                    dataset=dataset,
+                    reason=f"Permit {permit.number} was revoked: {text}",
+                )
         revocations_changed()
         notify_team(permit, template=action, context={"reason": text})
     return permit
@@ -86,21 +107,25 @@ def permit_revoke(*, actor: Any, number: str, reason: str) -> Permit:
     return _change(actor=actor, number=number, action="revoke", reason=reason)
 
 
-def permits_expire_due(*, batch_size: int | None = None,
-                       now: dt.datetime | None = None) -> int:
+def permits_expire_due(*, batch_size: int | None = None, now: dt.datetime | None = None) -> int:
     """Expire at most ``batch_size`` live permits whose validity has ended, oldest first, in one
     transaction; return how many. The beat task calls it again while batches come back full."""
     batch_size = batch_size or settings.PERMIT_EXPIRY_BATCH_SIZE
     now = now or timezone.now()
-    due = list(Permit.objects.filter(status__in=LIVE_STATUSES, valid_until__lte=now)
-               .order_by("valid_until", "pk").values_list("pk", flat=True)[:batch_size])
+    due = list(
+        Permit.objects.filter(status__in=LIVE_STATUSES, valid_until__lte=now)
+        .order_by("valid_until", "pk")
+        .values_list("pk", flat=True)[:batch_size]
+    )
     if not due:
         return 0
     expired = 0
     with transaction.atomic():
-        permits = list(Permit.objects.select_for_update()
-                       .filter(pk__in=due, status__in=LIVE_STATUSES, valid_until__lte=now)
-                       .order_by("pk"))
+        permits = list(
+            Permit.objects.select_for_update()
+            .filter(pk__in=due, status__in=LIVE_STATUSES, valid_until__lte=now)
+            .order_by("pk")
+        )
         was_listed = False
         for permit in permits:
             workflow.authorize("expire", permit=permit, roles={workflow.PermitRole.SYSTEM})
@@ -109,11 +134,20 @@ def permits_expire_due(*, batch_size: int | None = None,
             permit.status = PermitStatus.EXPIRED
             permit.status_reason = "validity ended"
             permit.status_changed_at, permit.status_changed_by = now, None
-            permit.save(update_fields=["status", "status_reason", "status_changed_at",
-                                       "status_changed_by"])
-            audit_record(actor=None, action="permit.expire", target=permit, payload={
-                "number": permit.number, "jti": str(permit.jti), "from": before,
-                "valid_until": permit.valid_until})
+            permit.save(
+                update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
+            )
+            audit_record(
+                actor=None,
+                action="permit.expire",
+                target=permit,
+                payload={
+                    "number": permit.number,
+                    "jti": str(permit.jti),
+                    "from": before,
+                    "valid_until": permit.valid_until,
+                },
+            )
             expired += 1
         if was_listed:
             revocations_changed()  # an expired permit no longer needs a list entry
@@ -128,8 +162,11 @@ def permits_close_with_request(*, request_id: int) -> int:
         request = AccessRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None or request.state != RequestState.CLOSED:
             return 0
-        permits = list(Permit.objects.select_for_update()
-                       .filter(request=request, status__in=LIVE_STATUSES).order_by("pk"))
+        permits = list(
+            Permit.objects.select_for_update()
+            .filter(request=request, status__in=LIVE_STATUSES)
+            .order_by("pk")
+        )
         now = timezone.now()
         for permit in permits:
             workflow.authorize("close", permit=permit, roles={workflow.PermitRole.SYSTEM})
@@ -137,11 +174,20 @@ def permits_close_with_request(*, request_id: int) -> int:
             permit.status = PermitStatus.CLOSED
             permit.status_reason = "the request was closed"
             permit.status_changed_at, permit.status_changed_by = now, None
-            permit.save(update_fields=["status", "status_reason", "status_changed_at",
-                                       "status_changed_by"])
-            audit_record(actor=None, action="permit.close", target=permit, payload={
-                "number": permit.number, "jti": str(permit.jti), "from": before,
-                "request": request.reference})
+            permit.save(
+                update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
+            )
+            audit_record(
+                actor=None,
+                action="permit.close",
+                target=permit,
+                payload={
+                    "number": permit.number,
+                    "jti": str(permit.jti),
+                    "from": before,
+                    "request": request.reference,
+                },
+            )
         if permits:
             revocations_changed()
     return len(permits)

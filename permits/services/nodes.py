@@ -26,17 +26,22 @@ MAX_RECEIPT_BYTES = 64 * 1024
 
 # --- the node's key ----------------------------------------------------------------------------
 
+
 def normalise_node_jwk(jwk: Any) -> dict[str, str]:
     """An Ed25519 public JWK as the hub stores it (``kid`` = RFC 7638 thumbprint, which is what
     ``lifes-node`` puts in a receipt header). A private key (``d``) is refused, never stored."""
     errors: dict[str, list[str]] = {}
     if not isinstance(jwk, dict):
-        raise InvalidInput("Send the node's public key as a JWK object.",
-                           errors={"jwk": ["must be a JSON object"]})
+        raise InvalidInput(
+            "Send the node's public key as a JWK object.", errors={"jwk": ["must be a JSON object"]}
+        )
     if "d" in jwk:
-        raise InvalidInput("That is a private key. Send only the public JWK "
-                           "(`lifes-node keygen` prints it); keep the private key at the node.",
-                           code="private_key_sent", errors={"jwk.d": ["must not be sent"]})
+        raise InvalidInput(
+            "That is a private key. Send only the public JWK "
+            "(`lifes-node keygen` prints it); keep the private key at the node.",
+            code="private_key_sent",
+            errors={"jwk.d": ["must not be sent"]},
+        )
     if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
         errors["jwk"] = ["must be an Ed25519 key: kty OKP, crv Ed25519"]
     x = jwk.get("x")
@@ -51,8 +56,9 @@ def normalise_node_jwk(jwk: Any) -> dict[str, str]:
         raise InvalidInput("The key is not an Ed25519 public JWK.", errors=errors)
     kid = jwk_thumbprint(jwk)
     if "kid" in jwk and jwk["kid"] != kid:
-        raise InvalidInput("The kid is not the key's RFC 7638 thumbprint.",
-                           errors={"jwk.kid": [f"expected {kid}"]})
+        raise InvalidInput(
+            "The kid is not the key's RFC 7638 thumbprint.", errors={"jwk.kid": [f"expected {kid}"]}
+        )
     return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig", "alg": "EdDSA"}
 
 
@@ -69,8 +75,10 @@ def node_key_register(*, actor: Any, jwk: Any) -> Node:
     if current.get("x") == key["x"]:
         return node
     if current.get("x"):
-        raise DomainError("This node already has a receipt key; hub staff replace it.",
-                          code="node_key_already_set")
+        raise DomainError(
+            "This node already has a receipt key; hub staff replace it.",
+            code="node_key_already_set",
+        )
     return node_public_key_set(actor=actor, node=node, jwk=key)
 
 
@@ -87,6 +95,7 @@ def node_of(user: Any) -> Node:
 
 
 # --- receipts ----------------------------------------------------------------------------------
+
 
 def _instant(value: Any, path: str, errors: dict[str, list[str]]) -> dt.datetime | None:
     if value is None:
@@ -135,8 +144,11 @@ def parse_receipt_body(claims: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     body = claims.get("receipt")
     if not isinstance(body, dict):
-        raise InvalidInput("The receipt has no 'receipt' object.", code="invalid_receipt",
-                           errors={"receipt": ["must be an object"]})
+        raise InvalidInput(
+            "The receipt has no 'receipt' object.",
+            code="invalid_receipt",
+            errors={"receipt": ["must be an object"]},
+        )
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= 100:
         errors["jti"] = ["must be a string of 1 to 100 characters"]
@@ -156,8 +168,9 @@ def parse_receipt_body(claims: dict[str, Any]) -> dict[str, Any]:
         "number": number,
         "permit_jti": _text(body.get("permit_jti"), "receipt.permit_jti", errors, 64),
         "dataset_identifier": _text(body.get("dataset"), "receipt.dataset", errors, 100),
-        "algorithm_digest": _digest(body.get("algorithm_digest"), "receipt.algorithm_digest",
-                                    errors),
+        "algorithm_digest": _digest(
+            body.get("algorithm_digest"), "receipt.algorithm_digest", errors
+        ),
         "started_at": _instant(body.get("started_at"), "receipt.started_at", errors),
         "ended_at": _instant(body.get("ended_at"), "receipt.ended_at", errors),
         "cohort_version": _count(body.get("cohort_version"), "receipt.cohort_version", errors),
@@ -171,8 +184,9 @@ def parse_receipt_body(claims: dict[str, Any]) -> dict[str, Any]:
         "iat": iat,
     }
     if errors:
-        raise InvalidInput("The receipt is not in the receipt format.", code="invalid_receipt",
-                           errors=errors)
+        raise InvalidInput(
+            "The receipt is not in the receipt format.", code="invalid_receipt", errors=errors
+        )
     return parsed
 
 
@@ -183,33 +197,45 @@ def receipt_record(*, actor: Any, token: Any) -> ExecutionReceipt:
     the node treats as delivered."""
     node = node_of(actor)
     if not isinstance(token, str) or not token.strip():
-        raise InvalidInput("Send the receipt as a compact JWS string.", code="invalid_receipt",
-                           errors={"receipt": ["must be a non-empty string"]})
+        raise InvalidInput(
+            "Send the receipt as a compact JWS string.",
+            code="invalid_receipt",
+            errors={"receipt": ["must be a non-empty string"]},
+        )
     token = token.strip()
     if len(token) > MAX_RECEIPT_BYTES:
-        raise InvalidInput("The receipt is too large.", code="invalid_receipt",
-                           errors={"receipt": [f"at most {MAX_RECEIPT_BYTES} bytes"]})
+        raise InvalidInput(
+            "The receipt is too large.",
+            code="invalid_receipt",
+            errors={"receipt": [f"at most {MAX_RECEIPT_BYTES} bytes"]},
+        )
     if not (node.public_key_jwk or {}).get("x"):
-        raise NotAllowed("This node has no registered receipt key: POST /api/v1/node/keys "
-                         "with its public JWK first.", code="node_key_missing")
+        raise NotAllowed(
+            "This node has no registered receipt key: POST /api/v1/node/keys "
+            "with its public JWK first.",
+            code="node_key_missing",
+        )
     try:
-        claims = verify_receipt(token, node_jwks=node.public_key_jwk, node_id=node.identifier,
-                                hub_url=settings.HUB_URL)
+        claims = verify_receipt(
+            token, node_jwks=node.public_key_jwk, node_id=node.identifier, hub_url=settings.HUB_URL
+        )
     except VerificationError as exc:
-        raise InvalidInput(f"The receipt does not verify: {exc.message}",
-                           code=f"receipt_{exc.reason}") from None
+        raise InvalidInput(
+            f"The receipt does not verify: {exc.message}", code=f"receipt_{exc.reason}"
+        ) from None
     fields = parse_receipt_body(claims)
     permit = Permit.objects.filter(number=fields["number"]).first()
     if permit is None:
         raise NotFound("No permit with this number.", code="permit_not_found")
     entries = {e.dataset.slug: e for e in permit.permit_datasets.select_related("dataset")}
     if not any(e.node_identifier == node.identifier for e in entries.values()):
-        raise NotAllowed("This permit is not addressed to this node.",
-                         code="permit_not_addressed")
+        raise NotAllowed("This permit is not addressed to this node.", code="permit_not_addressed")
     if fields["permit_jti"] and fields["permit_jti"] != str(permit.jti):
-        raise InvalidInput("The receipt names another permit id (jti) than this permit's.",
-                           code="permit_mismatch", errors={"receipt.permit_jti": [
-                               "does not match the permit number"]})
+        raise InvalidInput(
+            "The receipt names another permit id (jti) than this permit's.",
+            code="permit_mismatch",
+            errors={"receipt.permit_jti": ["does not match the permit number"]},
+        )
     entry = entries.get(fields["dataset_identifier"])
     with transaction.atomic():
         if ExecutionReceipt.objects.filter(jti=fields["jti"]).exists():
@@ -217,30 +243,46 @@ def receipt_record(*, actor: Any, token: Any) -> ExecutionReceipt:
         try:
             with transaction.atomic():
                 receipt = ExecutionReceipt.objects.create(
-                    permit=permit, node=node,
-                    dataset=entry.dataset if entry and entry.node_identifier == node.identifier
+                    permit=permit,
+                    node=node,
+                    dataset=entry.dataset
+                    if entry and entry.node_identifier == node.identifier
                     else None,
                     dataset_identifier=fields["dataset_identifier"],
                     algorithm_digest=fields["algorithm_digest"],
-                    started_at=fields["started_at"], ended_at=fields["ended_at"],
+                    started_at=fields["started_at"],
+                    ended_at=fields["ended_at"],
                     cohort_version=fields["cohort_version"],
-                    cohort_digest=fields["cohort_digest"], cohort_size=fields["cohort_size"],
+                    cohort_digest=fields["cohort_digest"],
+                    cohort_size=fields["cohort_size"],
                     output_digest=fields["output_digest"],
                     is_disclosure_passed=fields["disclosure"].get("passed") is True,
-                    disclosure=fields["disclosure"], status=fields["status"],
-                    reason=fields["reason"], jti=fields["jti"],
+                    disclosure=fields["disclosure"],
+                    status=fields["status"],
+                    reason=fields["reason"],
+                    jti=fields["jti"],
                     issued_at=dt.datetime.fromtimestamp(fields["iat"], tz=dt.UTC),
-                    received_at=timezone.now(), token=token,
+                    received_at=timezone.now(),
+                    token=token,
                 )
         except IntegrityError:
-            raise DomainError("This receipt is already stored.",
-                              code="receipt_duplicate") from None
-        audit_record(actor=node, action="receipt.record", target=receipt, payload={
-            "permit": permit.number, "jti": receipt.jti, "status": receipt.status,
-            "reason": receipt.reason, "dataset": receipt.dataset_identifier,
-            "algorithm_digest": receipt.algorithm_digest,
-            "cohort_version": receipt.cohort_version, "cohort_digest": receipt.cohort_digest,
-            "cohort_size": receipt.cohort_size, "output_digest": receipt.output_digest,
-            "disclosure_passed": receipt.is_disclosure_passed,
-        })
+            raise DomainError("This receipt is already stored.", code="receipt_duplicate") from None
+        audit_record(
+            actor=node,
+            action="receipt.record",
+            target=receipt,
+            payload={
+                "permit": permit.number,
+                "jti": receipt.jti,
+                "status": receipt.status,
+                "reason": receipt.reason,
+                "dataset": receipt.dataset_identifier,
+                "algorithm_digest": receipt.algorithm_digest,
+                "cohort_version": receipt.cohort_version,
+                "cohort_digest": receipt.cohort_digest,
+                "cohort_size": receipt.cohort_size,
+                "output_digest": receipt.output_digest,
+                "disclosure_passed": receipt.is_disclosure_passed,
+            },
+        )
     return receipt

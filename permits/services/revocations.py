@@ -30,12 +30,15 @@ def _iso(moment: dt.datetime) -> str:
 def revocation_entries(now: dt.datetime) -> list[dict[str, Any]]:
     """``[{"jti", "revoked_at", "reason"}]``. The reason is the status (``revoked``,
     ``suspended``, ``superseded``), never the free text a steward wrote: the list is public."""
-    permits = (Permit.objects.filter(status__in=LISTED_STATUSES,
-                                     valid_until__gt=now - LISTING_GRACE)
-               .order_by("status_changed_at", "pk")
-               .values_list("jti", "status_changed_at", "status"))
-    return [{"jti": str(jti), "revoked_at": _iso(changed_at or now), "reason": status}
-            for jti, changed_at, status in permits]
+    permits = (
+        Permit.objects.filter(status__in=LISTED_STATUSES, valid_until__gt=now - LISTING_GRACE)
+        .order_by("status_changed_at", "pk")
+        .values_list("jti", "status_changed_at", "status")
+    )
+    return [
+        {"jti": str(jti), "revoked_at": _iso(changed_at or now), "reason": status}
+        for jti, changed_at, status in permits
+    ]
 
 
 def revocation_list_publish() -> RevocationList:
@@ -53,9 +56,15 @@ def revocation_list_publish() -> RevocationList:
         now = timezone.now().replace(microsecond=0)
         entries = revocation_entries(now)
         expires_at = now + dt.timedelta(seconds=settings.PERMIT_REVOCATION_LIST_TTL)
-        row.token = keys.sign_jws({"iss": settings.HUB_URL, "iat": timestamp(now),
-                                   "exp": timestamp(expires_at), "revoked": entries},
-                                  typ=REVOCATIONS_TYP)
+        row.token = keys.sign_jws(
+            {
+                "iss": settings.HUB_URL,
+                "iat": timestamp(now),
+                "exp": timestamp(expires_at),
+                "revoked": entries,
+            },
+            typ=REVOCATIONS_TYP,
+        )
         row.issued_at, row.expires_at = now, expires_at
         row.entries, row.is_stale = len(entries), False
         row.save()
@@ -66,7 +75,12 @@ def revocation_list_current() -> RevocationList:
     """The list to serve: the cached one unless it is stale, missing, or past half its life."""
     row = RevocationList.objects.filter(pk=1).first()
     half_life = dt.timedelta(seconds=settings.PERMIT_REVOCATION_LIST_TTL / 2)
-    if (row is None or row.is_stale or not row.token or row.issued_at is None
-            or row.issued_at <= timezone.now() - half_life):
+    if (
+        row is None
+        or row.is_stale
+        or not row.token
+        or row.issued_at is None
+        or row.issued_at <= timezone.now() - half_life
+    ):
         row = revocation_list_publish()
     return row

@@ -27,8 +27,12 @@ def request_permits(context: dict[str, Any], access_request: AccessRequest) -> l
             receipts[receipt.permit_id].append(receipt)
     for permit in permits:
         permit.recent_receipts = receipts[permit.pk]
-        permit.actions = [t.action for t in workflow.actions_for(
-            permit=permit, roles=workflow.roles_on_permit(user, permit))]
+        permit.actions = [
+            t.action
+            for t in workflow.actions_for(
+                permit=permit, roles=workflow.roles_on_permit(user, permit)
+            )
+        ]
     return permits
 
 

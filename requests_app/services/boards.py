@@ -20,46 +20,85 @@ def _require_staff(actor: Any) -> None:
         raise NotAllowed(_("Only hub staff can manage review boards."))
 
 
-def board_create(*, actor: Any, name: str, kind: str, organisation: Organisation,
-                 quorum_rule: str = "min_votes", min_votes: int = 2,
-                 approval_threshold: int = 50, deadline_days: int = 21,
-                 reminder_days: int = 3, contact_email: str = "") -> ReviewBoard:
+def board_create(
+    *,
+    actor: Any,
+    name: str,
+    kind: str,
+    organisation: Organisation,
+    quorum_rule: str = "min_votes",
+    min_votes: int = 2,
+    approval_threshold: int = 50,
+    deadline_days: int = 21,
+    reminder_days: int = 3,
+    contact_email: str = "",
+) -> ReviewBoard:
     _require_staff(actor)
     with transaction.atomic():
         group = Group.objects.create(name=f"board:{name}"[:150])
-        board = ReviewBoard(name=name, kind=kind, organisation=organisation,
-                            quorum_rule=quorum_rule, min_votes=min_votes,
-                            approval_threshold=approval_threshold, deadline_days=deadline_days,
-                            reminder_days=reminder_days, contact_email=contact_email,
-                            group=group)
+        board = ReviewBoard(
+            name=name,
+            kind=kind,
+            organisation=organisation,
+            quorum_rule=quorum_rule,
+            min_votes=min_votes,
+            approval_threshold=approval_threshold,
+            deadline_days=deadline_days,
+            reminder_days=reminder_days,
+            contact_email=contact_email,
+            group=group,
+        )
         board.full_clean()
         board.save()
-        audit_record(actor=actor, action="board.create", target=board, payload={
-            "name": name, "kind": kind, "quorum_rule": quorum_rule, "min_votes": min_votes,
-            "approval_threshold": approval_threshold, "deadline_days": deadline_days})
+        audit_record(
+            actor=actor,
+            action="board.create",
+            target=board,
+            payload={
+                "name": name,
+                "kind": kind,
+                "quorum_rule": quorum_rule,
+                "min_votes": min_votes,
+                "approval_threshold": approval_threshold,
+                "deadline_days": deadline_days,
+            },
+        )
     return board
 
 
-def board_member_add(*, actor: Any, board: ReviewBoard, user: User,
-                     role: str = "member") -> BoardMembership:
+def board_member_add(
+    *, actor: Any, board: ReviewBoard, user: User, role: str = "member"
+) -> BoardMembership:
     _require_staff(actor)
     with transaction.atomic():
         membership, created = BoardMembership.objects.update_or_create(
-            board=board, user=user, defaults={"role": role})
+            board=board, user=user, defaults={"role": role}
+        )
         user.groups.add(board.group)
-        audit_record(actor=actor, action="board.member_set", target=board,
-                     payload={"user": user.email, "role": role, "created": created})
+        audit_record(
+            actor=actor,
+            action="board.member_set",
+            target=board,
+            payload={"user": user.email, "role": role, "created": created},
+        )
     return membership
 
 
-def dataset_boards_set(*, actor: Any, dataset: Dataset,
-                       boards: list[ReviewBoard]) -> list[DatasetReviewStage]:
+def dataset_boards_set(
+    *, actor: Any, dataset: Dataset, boards: list[ReviewBoard]
+) -> list[DatasetReviewStage]:
     """The boards that must approve this dataset's requests, in this order."""
     _require_staff(actor)
     with transaction.atomic():
         DatasetReviewStage.objects.filter(dataset=dataset).delete()
-        stages = [DatasetReviewStage.objects.create(dataset=dataset, board=board, order=index)
-                  for index, board in enumerate(boards, start=1)]
-        audit_record(actor=actor, action="dataset.boards_set", target=dataset,
-                     payload={"boards": [b.name for b in boards]})
+        stages = [
+            DatasetReviewStage.objects.create(dataset=dataset, board=board, order=index)
+            for index, board in enumerate(boards, start=1)
+        ]
+        audit_record(
+            actor=actor,
+            action="dataset.boards_set",
+            target=dataset,
+            payload={"boards": [b.name for b in boards]},
+        )
     return stages

@@ -32,7 +32,7 @@ def lock_and_authorize(*, actor: Any, request_id: int, action: str) -> Locked:
     A request the actor may not see answers 'not found', exactly like a missing one.
     """
     assert transaction.get_connection().in_atomic_block  # noqa: S101 - a programming error
-    request = (AccessRequest.objects.select_for_update().filter(pk=request_id).first())
+    request = AccessRequest.objects.select_for_update().filter(pk=request_id).first()
     if request is None:
         raise NotFound(_("No such request."))
     roles = roles_of(actor, request)
@@ -43,12 +43,19 @@ def lock_and_authorize(*, actor: Any, request_id: int, action: str) -> Locked:
     return Locked(request, transition, roles, current)
 
 
-def record(*, actor: Any, action: str, request: AccessRequest, before: str,
-           **payload: Any) -> None:
-    audit_record(actor=actor, action=f"request.{action}", target=request, payload={
-        "reference": request.reference, "from": before, "to": request.state,
-        "round": request.round, **payload,
-    })
+def record(*, actor: Any, action: str, request: AccessRequest, before: str, **payload: Any) -> None:
+    audit_record(
+        actor=actor,
+        action=f"request.{action}",
+        target=request,
+        payload={
+            "reference": request.reference,
+            "from": before,
+            "to": request.state,
+            "round": request.round,
+            **payload,
+        },
+    )
 
 
 def grant_view(request: AccessRequest, *, users: list[Any] = (), groups: list[Any] = ()) -> None:

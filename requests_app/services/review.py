@@ -370,6 +370,7 @@ def request_close(*, actor: Any, request_id: int, reason: str = "") -> AccessReq
         from requests_app.signals import request_closed
 
         # The permits app ends a permit the request still has (it connects to this signal).
-        transaction.on_commit(lambda: request_closed.send(sender=AccessRequest,
-                                                          request_id=request.pk))
+        transaction.on_commit(
+            lambda: request_closed.send(sender=AccessRequest, request_id=request.pk)
+        )
     return request

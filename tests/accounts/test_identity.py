@@ -15,23 +15,36 @@ from audit.models import AuditEvent
 from demo.world import DEMO_PASSWORD
 
 
-@pytest.mark.parametrize("orcid", ["0000-0002-1825-0097", "0000-0002-1694-233X",
-                                    "https://orcid.org/0000-0001-5109-3700"])
+@pytest.mark.parametrize(
+    "orcid", ["0000-0002-1825-0097", "0000-0002-1694-233X", "https://orcid.org/0000-0001-5109-3700"]
+)
 def test_valid_orcid_ids_pass(orcid):
     validate_orcid(orcid)
 
 
-@pytest.mark.parametrize(("orcid", "code"), [("0000-0002-1825-0098", "orcid_checksum"),
-                                              ("0000-0002-1825", "orcid_format"),
-                                              ("abcd-0002-1825-0097", "orcid_format")])
+@pytest.mark.parametrize(
+    ("orcid", "code"),
+    [
+        ("0000-0002-1825-0098", "orcid_checksum"),
+        ("0000-0002-1825", "orcid_format"),
+        ("abcd-0002-1825-0097", "orcid_format"),
+    ],
+)
 def test_invalid_orcid_ids_are_refused_with_a_reason(orcid, code):
     with pytest.raises(ValidationError) as info:
         validate_orcid(orcid)
     assert info.value.code == code
 
 
-@pytest.mark.parametrize(("ror", "ok"), [("05xvt9f17", True), ("https://ror.org/027bh9e22", True),
-                                         ("05xvt9f18", False), ("15xvt9f17", False)])
+@pytest.mark.parametrize(
+    ("ror", "ok"),
+    [
+        ("05xvt9f17", True),
+        ("https://ror.org/027bh9e22", True),
+        ("05xvt9f18", False),
+        ("15xvt9f17", False),
+    ],
+)
 def test_ror_ids_are_checked_by_checksum(ror, ok):
     if ok:
         validate_ror(ror)
@@ -43,8 +56,7 @@ def test_ror_ids_are_checked_by_checksum(ror, ok):
 @pytest.mark.django_db
 def test_organisation_with_bad_ror_is_refused_and_nothing_is_written():
     with pytest.raises(ValidationError) as info:
-        organisation_create(actor=None, name="X", country="NL", kind="academic",
-                            ror_id="05xvt9f18")
+        organisation_create(actor=None, name="X", country="NL", kind="academic", ror_id="05xvt9f18")
     assert "ror_id" in info.value.message_dict
     assert Organisation.objects.count() == 0
     assert AuditEvent.objects.count() == 0
@@ -52,17 +64,21 @@ def test_organisation_with_bad_ror_is_refused_and_nothing_is_written():
 
 @pytest.mark.django_db
 def test_sign_in_with_email_and_password(client, world):
-    response = client.post(reverse("accounts:login"),
-                           {"username": "Requester@demo.lifes.test", "password": DEMO_PASSWORD})
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "Requester@demo.lifes.test", "password": DEMO_PASSWORD},
+    )
     assert response.status_code == 302
     assert client.get(reverse("accounts:profile")).context["user"].email == (
-        "requester@demo.lifes.test")
+        "requester@demo.lifes.test"
+    )
 
 
 @pytest.mark.django_db
 def test_wrong_password_shows_an_error_in_words(client, world):
-    response = client.post(reverse("accounts:login"),
-                           {"username": "requester@demo.lifes.test", "password": "nope"})
+    response = client.post(
+        reverse("accounts:login"), {"username": "requester@demo.lifes.test", "password": "nope"}
+    )
     assert response.status_code == 200
     assert "correct email" in response.content.decode().lower()
 
@@ -79,8 +95,9 @@ def test_profile_with_bad_orcid_shows_field_error_and_changes_nothing(client, wo
     client.force_login(user)
     events = AuditEvent.objects.count()
 
-    response = client.post(reverse("accounts:profile"),
-                           {"full_name": "New Name", "orcid": "0000-0002-1825-0098"})
+    response = client.post(
+        reverse("accounts:profile"), {"full_name": "New Name", "orcid": "0000-0002-1825-0098"}
+    )
 
     assert response.status_code == 200
     assert "wrong check digit" in str(response.context["form"].errors["orcid"])
@@ -94,8 +111,10 @@ def test_profile_update_is_saved_and_audited(client, world):
     user = world["requester"]
     client.force_login(user)
 
-    response = client.post(reverse("accounts:profile"),
-                           {"full_name": "Rana R.", "orcid": "https://orcid.org/0000-0002-1825-0097"})
+    response = client.post(
+        reverse("accounts:profile"),
+        {"full_name": "Rana R.", "orcid": "https://orcid.org/0000-0002-1825-0097"},
+    )
 
     assert response.status_code == 302
     user.refresh_from_db()
@@ -106,8 +125,9 @@ def test_profile_update_is_saved_and_audited(client, world):
 
 @pytest.mark.django_db
 def test_password_reset_sends_a_link(client, world):
-    response = client.post(reverse("accounts:password_reset"),
-                           {"email": "requester@demo.lifes.test"})
+    response = client.post(
+        reverse("accounts:password_reset"), {"email": "requester@demo.lifes.test"}
+    )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert "/accounts/password-reset/" in mail.outbox[0].body
@@ -160,8 +180,9 @@ def test_malformed_or_unknown_tokens_get_401_json(api_client, world, header):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x" * 101},
-                                  {"name": "ok", "expires_at": "tomorrow"}])
+@pytest.mark.parametrize(
+    "body", [{}, {"name": ""}, {"name": "x" * 101}, {"name": "ok", "expires_at": "tomorrow"}]
+)
 def test_token_create_with_bad_input_gets_field_errors(api_client, world, body):
     api_client.force_authenticate(world["requester"])
     response = api_client.post("/api/v1/auth/tokens", body, format="json")
@@ -183,13 +204,20 @@ def test_invalid_json_body_is_a_400_json(api_client, world):
 def test_oidc_sign_in_creates_an_audited_user_and_reuses_it():
     backend = LifesOIDCBackend.__new__(LifesOIDCBackend)
     backend.UserModel = User
-    claims = {"email": "Jan@Uni.example", "given_name": "Jan", "family_name": "Jansen",
-              "email_verified": True}
+    claims = {
+        "email": "Jan@Uni.example",
+        "given_name": "Jan",
+        "family_name": "Jansen",
+        "email_verified": True,
+    }
 
     assert backend.verify_claims(claims)
     user = backend.create_user(claims)
     assert (user.email, user.full_name, user.has_usable_password()) == (
-        "jan@uni.example", "Jan Jansen", False)
+        "jan@uni.example",
+        "Jan Jansen",
+        False,
+    )
     assert list(backend.filter_users_by_claims(claims)) == [user]
     assert AuditEvent.objects.filter(action="user.create", object_id=str(user.pk)).exists()
     assert not backend.verify_claims({"email": "x@y.z", "email_verified": False})

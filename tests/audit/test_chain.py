@@ -49,6 +49,7 @@ def test_record_outside_a_transaction_is_refused():
 @pytest.mark.django_db
 def test_an_event_rolled_back_with_its_change_leaves_no_trace():
     append(2)
+
     def failing_change() -> None:
         with transaction.atomic():
             audit_record(actor=None, action="test.event")
@@ -114,8 +115,13 @@ def test_inserted_event_is_named():
         for event in reversed(events[2:]):
             AuditEvent.objects.filter(pk=event.pk).update(seq=event.seq + 1)
     AuditEvent.objects.create(
-        seq=3, occurred_at=events[1].occurred_at, actor_type="system", action="forged",
-        payload={}, prev_hash=events[1].hash, hash="f" * 64,
+        seq=3,
+        occurred_at=events[1].occurred_at,
+        actor_type="system",
+        action="forged",
+        payload={},
+        prev_hash=events[1].hash,
+        hash="f" * 64,
     )
 
     report = chain_verify()

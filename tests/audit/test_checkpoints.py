@@ -45,10 +45,15 @@ def test_the_head_is_signed_with_the_hub_key_and_verifies_from_the_jwks(client):
     assert (checkpoint.seq, checkpoint.hash, checkpoint.kid) == (seq, digest, key.kid)
     key_set = jwcrypto_jwk.JWKSet.from_json(client.get("/.well-known/jwks.json").content)
     verified = jwcrypto_jwt.JWT(jwt=checkpoint.token, key=key_set, algs=["EdDSA"])
-    assert json.loads(verified.header) == {"alg": "EdDSA", "kid": key.kid,
-                                           "typ": "lifes-checkpoint+jwt"}
+    assert json.loads(verified.header) == {
+        "alg": "EdDSA",
+        "kid": key.kid,
+        "typ": "lifes-checkpoint+jwt",
+    }
     assert json.loads(verified.claims) == {
-        "seq": seq, "hash": digest, "iat": int(checkpoint.created_at.timestamp()),
+        "seq": seq,
+        "hash": digest,
+        "iat": int(checkpoint.created_at.timestamp()),
         "iss": settings.HUB_URL,
     }
 
@@ -115,11 +120,16 @@ def test_the_beat_task_signs_with_the_configured_signer():
     result = audit_checkpoint_task()
 
     checkpoint = AuditCheckpoint.objects.get()
-    assert result == {"intact": True, "seq": checkpoint.seq, "hash": checkpoint.hash,
-                      "kid": checkpoint.kid}
+    assert result == {
+        "intact": True,
+        "seq": checkpoint.seq,
+        "hash": checkpoint.hash,
+        "kid": checkpoint.kid,
+    }
     assert settings.AUDIT_CHECKPOINT_SIGNER == "permits.keys.sign_checkpoint"
     assert settings.CELERY_BEAT_SCHEDULE["audit-checkpoint-hourly"] == {
-        "task": "audit.tasks.audit_checkpoint_task", "schedule": timedelta(hours=1),
+        "task": "audit.tasks.audit_checkpoint_task",
+        "schedule": timedelta(hours=1),
     }
 
 
@@ -158,7 +168,10 @@ def test_checkpoints_are_public_newest_first(api_client):
 @pytest.mark.django_db
 def test_the_head_is_public(api_client):
     assert api_client.get("/api/v1/audit/head").json() == {
-        "seq": 0, "hash": GENESIS_HASH, "occurred_at": None, "checkpoint": None,
+        "seq": 0,
+        "hash": GENESIS_HASH,
+        "occurred_at": None,
+        "checkpoint": None,
     }
     active_key()
     append(2)

@@ -26,8 +26,9 @@ def test_eight_concurrent_writers_keep_the_chain_linear():
             barrier.wait()
             for i in range(APPENDS_EACH):
                 with transaction.atomic():
-                    audit_record(actor=None, action="test.concurrent",
-                                 payload={"writer": number, "i": i})
+                    audit_record(
+                        actor=None, action="test.concurrent", payload={"writer": number, "i": i}
+                    )
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
         finally:

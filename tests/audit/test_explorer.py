@@ -46,6 +46,7 @@ def read_csv(response) -> list[dict]:
 
 # --- who may look --------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/audit/", "/audit/events.csv"])
 def test_the_explorer_does_not_exist_for_anyone_else(client, people, log, path):
@@ -78,17 +79,21 @@ def test_the_nav_links_auditors_to_the_explorer(client, people):
 
 # --- filters -----------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("query", "expected"), [
-    ({"action": "request."}, [2, 1]),
-    ({"action": "permit.issued"}, [3]),
-    ({"actor": "REQUESTER@"}, [2, 1]),
-    ({"actor_type": "system"}, [4]),
-    ({"object_type": "accounts.user"}, [2, 1]),
-    ({"object_type": "ACCOUNTS.User", "object_id": "999"}, []),
-    ({"seq_from": "2", "seq_to": "3"}, [3, 2]),
-    ({"action": "request.", "seq_from": "2"}, [2]),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"action": "request."}, [2, 1]),
+        ({"action": "permit.issued"}, [3]),
+        ({"actor": "REQUESTER@"}, [2, 1]),
+        ({"actor_type": "system"}, [4]),
+        ({"object_type": "accounts.user"}, [2, 1]),
+        ({"object_type": "ACCOUNTS.User", "object_id": "999"}, []),
+        ({"seq_from": "2", "seq_to": "3"}, [3, 2]),
+        ({"action": "request.", "seq_from": "2"}, [2]),
+    ],
+)
 def test_filters(client, people, log, query, expected):
     client.force_login(people["auditor"])
 
@@ -105,26 +110,32 @@ def test_filter_by_actor_id_and_time_range(client, people, log):
     second = log[1].occurred_at
 
     by_id = client.get("/audit/", {"actor": str(rita.pk)})
-    window = client.get("/audit/", {
-        "occurred_from": (second - timedelta(microseconds=1)).isoformat(),
-        "occurred_to": (log[2].occurred_at).isoformat(),
-    })
+    window = client.get(
+        "/audit/",
+        {
+            "occurred_from": (second - timedelta(microseconds=1)).isoformat(),
+            "occurred_to": (log[2].occurred_at).isoformat(),
+        },
+    )
 
     assert shown_seqs(by_id) == [2, 1]
     assert shown_seqs(window) == [3, 2]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("query", "field"), [
-    ({"occurred_from": "yesterday"}, "occurred_from"),
-    ({"seq_from": "-1"}, "seq_from"),
-    ({"seq_from": "99999999999999999999999"}, "seq_from"),
-    ({"seq_from": "5", "seq_to": "2"}, "seq_to"),
-    ({"occurred_from": "2026-02-01", "occurred_to": "2026-01-01"}, "occurred_to"),
-    ({"object_type": "not a type"}, "object_type"),
-    ({"actor_type": "robot"}, "actor_type"),
-    ({"action": "x" * 65}, "action"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"occurred_from": "yesterday"}, "occurred_from"),
+        ({"seq_from": "-1"}, "seq_from"),
+        ({"seq_from": "99999999999999999999999"}, "seq_from"),
+        ({"seq_from": "5", "seq_to": "2"}, "seq_to"),
+        ({"occurred_from": "2026-02-01", "occurred_to": "2026-01-01"}, "occurred_to"),
+        ({"object_type": "not a type"}, "object_type"),
+        ({"actor_type": "robot"}, "actor_type"),
+        ({"action": "x" * 65}, "action"),
+    ],
+)
 def test_bad_filters_are_field_errors_never_500(client, people, log, query, field):
     client.force_login(people["auditor"])
 
@@ -155,8 +166,7 @@ def test_pagination(client, people):
 def test_objects_with_a_page_are_linked(client, people, log, monkeypatch):
     from accounts.models import User
 
-    monkeypatch.setattr(User, "get_absolute_url", lambda self: f"/people/{self.pk}/",
-                        raising=False)
+    monkeypatch.setattr(User, "get_absolute_url", lambda self: f"/people/{self.pk}/", raising=False)
     client.force_login(people["auditor"])
 
     page = client.get("/audit/").content.decode()
@@ -176,6 +186,7 @@ def test_objects_without_a_page_are_not_linked(client, people, log):
 
 # --- CSV ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_csv_export_streams_the_filtered_view_and_still_verifies(client, people, log):
     client.force_login(people["auditor"])
@@ -189,10 +200,14 @@ def test_csv_export_streams_the_filtered_view_and_still_verifies(client, people,
     assert [int(row["seq"]) for row in rows] == [1, 2]  # oldest first
     for row in rows:
         assert row["hash"] == event_hash(
-            prev_hash=row["prev_hash"], seq=int(row["seq"]),
+            prev_hash=row["prev_hash"],
+            seq=int(row["seq"]),
             occurred_at=datetime.fromisoformat(row["occurred_at"]),
-            actor_type=row["actor_type"], actor_id=row["actor_id"], action=row["action"],
-            object_type=row["object_type"], object_id=row["object_id"],
+            actor_type=row["actor_type"],
+            actor_id=row["actor_id"],
+            action=row["action"],
+            object_type=row["object_type"],
+            object_id=row["object_id"],
             payload=json.loads(row["payload"]),
         )
 
@@ -200,9 +215,15 @@ def test_csv_export_streams_the_filtered_view_and_still_verifies(client, people,
 @pytest.mark.django_db
 def test_csv_export_is_chunked_and_complete(client, people):
     for i in range(4500):
-        AuditEvent.objects.create(seq=i + 1, occurred_at=timezone.now(), actor_type="system",
-                                  action="test.bulk", payload={"i": i}, prev_hash="0" * 64,
-                                  hash=f"{i:064x}")
+        AuditEvent.objects.create(
+            seq=i + 1,
+            occurred_at=timezone.now(),
+            actor_type="system",
+            action="test.bulk",
+            payload={"i": i},
+            prev_hash="0" * 64,
+            hash=f"{i:064x}",
+        )
     client.force_login(people["auditor"])
 
     response = client.get("/audit/events.csv")
@@ -228,6 +249,7 @@ def test_csv_does_not_let_a_name_run_as_a_formula(client, people):
 
 # --- API ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_api_lists_filtered_events_for_auditors(token_client, people, log):
     client = token_client(people["auditor"])
@@ -240,10 +262,16 @@ def test_api_lists_filtered_events_for_auditors(token_client, people, log):
     [item] = body["results"]
     event = log[1]
     assert item == {
-        "seq": 2, "occurred_at": item["occurred_at"], "actor_type": "user",
-        "actor_id": str(people["requester"].pk), "actor_label": "requester@example.test",
-        "action": "request.submitted", "object_type": "accounts.user",
-        "object_id": str(people["requester"].pk), "payload": {}, "prev_hash": log[0].hash,
+        "seq": 2,
+        "occurred_at": item["occurred_at"],
+        "actor_type": "user",
+        "actor_id": str(people["requester"].pk),
+        "actor_label": "requester@example.test",
+        "action": "request.submitted",
+        "object_type": "accounts.user",
+        "object_id": str(people["requester"].pk),
+        "payload": {},
+        "prev_hash": log[0].hash,
         "hash": event.hash,
     }
     assert "page=2" in body["next"]
@@ -253,8 +281,10 @@ def test_api_lists_filtered_events_for_auditors(token_client, people, log):
 def test_api_refuses_everyone_else(token_client, api_client, people, log):
     response = token_client(people["requester"]).get("/api/v1/audit/events")
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only auditors and staff read the audit log.",
-                               "code": "permission_denied"}
+    assert response.json() == {
+        "detail": "Only auditors and staff read the audit log.",
+        "code": "permission_denied",
+    }
     assert api_client.get("/api/v1/audit/events").status_code == 401
     assert token_client(people["requester"]).get("/api/v1/audit/events.csv").status_code == 403
 
@@ -278,11 +308,9 @@ def test_api_bad_filters_are_400_json(token_client, people, log, path):
 def test_api_csv_streams(token_client, people, log):
     client = token_client(people["auditor"])
 
-    response = client.get("/api/v1/audit/events.csv", {"action": "permit."},
-                          HTTP_ACCEPT="text/csv")
+    response = client.get("/api/v1/audit/events.csv", {"action": "permit."}, HTTP_ACCEPT="text/csv")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     [row] = read_csv(response)
-    assert (row["seq"], row["action"], row["payload"]) == ("3", "permit.issued",
-                                                           '{"number":"P-1"}')
+    assert (row["seq"], row["action"], row["payload"]) == ("3", "permit.issued", '{"number":"P-1"}')

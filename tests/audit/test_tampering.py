@@ -50,9 +50,15 @@ def rewrite_from(seq: int, **changes) -> None:
         prev = AuditEvent.objects.get(seq=seq - 1).hash
         for event in AuditEvent.objects.filter(seq__gte=seq).order_by("seq"):
             digest = event_hash(
-                prev_hash=prev, seq=event.seq, occurred_at=event.occurred_at,
-                actor_type=event.actor_type, actor_id=event.actor_id, action=event.action,
-                object_type=event.object_type, object_id=event.object_id, payload=event.payload,
+                prev_hash=prev,
+                seq=event.seq,
+                occurred_at=event.occurred_at,
+                actor_type=event.actor_type,
+                actor_id=event.actor_id,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                payload=event.payload,
             )
             AuditEvent.objects.filter(pk=event.pk).update(prev_hash=prev, hash=digest)
             prev = digest
@@ -98,9 +104,15 @@ def test_inserted_event(chain, capsys):
         for seq in range(10, 7, -1):
             AuditEvent.objects.filter(seq=seq).update(seq=seq + 1)
         seven = AuditEvent.objects.get(seq=7)
-        AuditEvent.objects.create(seq=8, occurred_at=seven.occurred_at, actor_type="system",
-                                  action="forged", payload={}, prev_hash=seven.hash,
-                                  hash="f" * 64)
+        AuditEvent.objects.create(
+            seq=8,
+            occurred_at=seven.occurred_at,
+            actor_type="system",
+            action="forged",
+            payload={},
+            prev_hash=seven.hash,
+            hash="f" * 64,
+        )
 
     err = verify_fails(capsys)
     assert err.startswith("broken at event #8: content does not match its hash")
@@ -136,8 +148,9 @@ def test_a_rewritten_checkpoint_does_not_match_its_signature(chain, capsys):
         AuditCheckpoint.objects.filter(seq=6).update(hash=AuditEvent.objects.get(seq=6).hash)
 
     err = verify_fails(capsys)
-    assert err.startswith("broken at event #6: checkpoint #6 differs from what its signature "
-                          "covers")
+    assert err.startswith(
+        "broken at event #6: checkpoint #6 differs from what its signature covers"
+    )
 
 
 def test_a_kept_copy_of_the_checkpoints_catches_a_rewrite_that_also_deleted_them(
@@ -154,8 +167,9 @@ def test_a_kept_copy_of_the_checkpoints_catches_a_rewrite_that_also_deleted_them
     capsys.readouterr()
 
     err = verify_fails(capsys, "--checkpoints", str(kept))
-    assert err.startswith("broken at event #6: event #6 is not the event published checkpoint "
-                          "#6 was signed over")
+    assert err.startswith(
+        "broken at event #6: event #6 is not the event published checkpoint #6 was signed over"
+    )
 
 
 def test_an_unreadable_checkpoints_file_is_a_command_error(chain, tmp_path):

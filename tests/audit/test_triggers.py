@@ -38,8 +38,7 @@ def refused(change) -> DatabaseError:
 
 
 def snapshot() -> list[tuple]:
-    return list(AuditEvent.objects.order_by("seq").values_list("seq", "action", "payload",
-                                                               "hash"))
+    return list(AuditEvent.objects.order_by("seq").values_list("seq", "action", "payload", "hash"))
 
 
 def raw(sql: str) -> None:
@@ -86,8 +85,7 @@ def test_raw_sql_update_delete_and_truncate_are_refused(events):
 
 
 def test_checkpoints_are_protected_too(events):
-    checkpoint = AuditCheckpoint.objects.create(seq=3, hash=events[-1].hash, kid="k",
-                                                token="t")
+    checkpoint = AuditCheckpoint.objects.create(seq=3, hash=events[-1].hash, kid="k", token="t")
 
     refused(lambda: AuditCheckpoint.objects.filter(pk=checkpoint.pk).update(hash="0" * 64))
     refused(lambda: AuditCheckpoint.objects.filter(pk=checkpoint.pk).delete())

@@ -16,29 +16,40 @@ def test_catalogue_lists_the_demo_datasets(client, world):
     response = client.get(reverse("catalogue:dataset_list"))
     body = response.content.decode()
     assert response.status_code == 200
-    for title in ("Leiden Diabetes Cohort", "LUMC Cardiovascular Biobank",
-                  "Leiden Population Health Study"):
+    for title in (
+        "Leiden Diabetes Cohort",
+        "LUMC Cardiovascular Biobank",
+        "Leiden Population Health Study",
+    ):
         assert title in body
     assert "3 datasets" in body
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("params", "titles"), [
-    ({"q": "diabetes"}, ["Leiden Diabetes Cohort"]),
-    ({"q": "biobank ECG"}, ["LUMC Cardiovascular Biobank"]),
-    ({"duo": "DUO:0000042"}, ["Leiden Population Health Study"]),
-    ({"q": "nothing-matches-this"}, []),
-])
+@pytest.mark.parametrize(
+    ("params", "titles"),
+    [
+        ({"q": "diabetes"}, ["Leiden Diabetes Cohort"]),
+        ({"q": "biobank ECG"}, ["LUMC Cardiovascular Biobank"]),
+        ({"duo": "DUO:0000042"}, ["Leiden Population Health Study"]),
+        ({"q": "nothing-matches-this"}, []),
+    ],
+)
 def test_search_and_filters(client, world, params, titles):
     response = client.get(reverse("catalogue:dataset_list"), params)
     assert [d.title for d in response.context["page"].object_list] == titles
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("params", "field"), [({"duo": "HMB"}, "duo"),
-                                               ({"owner": "abc"}, "owner"),
-                                               ({"node": "999999"}, "node"),
-                                               ({"personal": "maybe"}, "personal")])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"duo": "HMB"}, "duo"),
+        ({"owner": "abc"}, "owner"),
+        ({"node": "999999"}, "node"),
+        ({"personal": "maybe"}, "personal"),
+    ],
+)
 def test_bad_filters_show_a_field_error_not_a_500(client, world, params, field):
     response = client.get(reverse("catalogue:dataset_list"), params)
     assert response.status_code == 200
@@ -81,18 +92,26 @@ def test_dataset_api_list_detail_and_filters(api_client, world):
     assert listing["count"] == 1
     item = listing["results"][0]
     assert (item["id"], item["node"], item["duo_values"]) == (
-        "lumc-cardiovascular-biobank", "lumc-station-1", {"DUO:0000022": "EU"})
+        "lumc-cardiovascular-biobank",
+        "lumc-station-1",
+        {"DUO:0000022": "EU"},
+    )
     detail = api_client.get("/api/v1/datasets/leiden-diabetes-cohort").json()
     assert detail["duo_diseases"] == ["MONDO:0005015"]
     assert api_client.get("/api/v1/datasets/", {"node": "lumc-station-1"}).json()["count"] == 3
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("params", "field"), [({"duo": "bad"}, "duo"), ({"owner": "x"}, "owner"),
-                                               ({"node": "nope"}, "node"),
-                                               ({"contains_personal_data": "maybe"},
-                                                "contains_personal_data"),
-                                               ({"page": "abc"}, None)])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"duo": "bad"}, "duo"),
+        ({"owner": "x"}, "owner"),
+        ({"node": "nope"}, "node"),
+        ({"contains_personal_data": "maybe"}, "contains_personal_data"),
+        ({"page": "abc"}, None),
+    ],
+)
 def test_dataset_api_bad_filters_are_400_or_404_json(api_client, world, params, field):
     response = api_client.get("/api/v1/datasets/", params)
     assert response["Content-Type"] == "application/json"
@@ -118,8 +137,14 @@ def test_algorithms_and_nodes_api(api_client, world):
     assert [a["name"] for a in algorithms] == ["hba1c-distribution", "mean-bmi-by-sex"]
     assert all(a["digest"].startswith("sha256:") and len(a["digest"]) == 71 for a in algorithms)
     nodes = api_client.get("/api/v1/nodes/").json()["results"]
-    assert nodes == [{"id": "lumc-station-1", "name": "LUMC Data Station 1",
-                      "organisation": "Leiden University Medical Center", "status": "active"}]
+    assert nodes == [
+        {
+            "id": "lumc-station-1",
+            "name": "LUMC Data Station 1",
+            "organisation": "Leiden University Medical Center",
+            "status": "active",
+        }
+    ]
 
 
 @pytest.mark.django_db

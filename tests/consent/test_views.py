@@ -22,16 +22,20 @@ def page(client, name, *args, **params):
 
 @pytest.fixture
 def imported(dataset, world):
-    consent_import(actor=world["owner"], dataset=dataset,
-                   content=json.dumps(ex.bundle(ex.R4_EXAMPLES)))
+    consent_import(
+        actor=world["owner"], dataset=dataset, content=json.dumps(ex.bundle(ex.R4_EXAMPLES))
+    )
     return dataset
 
 
 def state() -> tuple:
-    return (Participant.objects.count(), ConsentRecord.objects.count(),
-            AuditEvent.objects.count(),
-            list(Participant.objects.values_list("opted_out_at", flat=True)),
-            list(DatasetConsentState.objects.values_list("version", flat=True)))
+    return (
+        Participant.objects.count(),
+        ConsentRecord.objects.count(),
+        AuditEvent.objects.count(),
+        list(Participant.objects.values_list("opted_out_at", flat=True)),
+        list(DatasetConsentState.objects.values_list("version", flat=True)),
+    )
 
 
 @pytest.mark.django_db
@@ -43,12 +47,20 @@ def test_steward_sees_their_datasets_and_the_overview(client, imported, world):
 
     assert listing.status_code == 200
     assert sorted(d.slug for d in listing.context["datasets"]) == [
-        "consent-test-cohort", "leiden-diabetes-cohort", "leiden-population-health-study",
-        "lumc-cardiovascular-biobank"]
+        "consent-test-cohort",
+        "leiden-diabetes-cohort",
+        "leiden-population-health-study",
+        "lumc-cardiovascular-biobank",
+    ]
     assert overview.status_code == 200
     summary = overview.context["summary"]
-    assert (summary.participants, summary.active, summary.withdrawn, summary.opted_out,
-            summary.version) == (4, 3, 0, 0, 1)
+    assert (
+        summary.participants,
+        summary.active,
+        summary.withdrawn,
+        summary.opted_out,
+        summary.version,
+    ) == (4, 3, 0, 0, 1)
     body = overview.content.decode()
     assert 'enctype="multipart/form-data"' in body
     assert "Health, medical or biomedical research only." in body
@@ -57,11 +69,15 @@ def test_steward_sees_their_datasets_and_the_overview(client, imported, world):
 @pytest.mark.django_db
 def test_import_page_shows_what_was_imported(client, dataset, world):
     client.force_login(world["owner"])
-    upload = SimpleUploadedFile("consents.json", json.dumps(ex.bundle(ex.R5_EXAMPLES)).encode(),
-                                content_type="application/json")
+    upload = SimpleUploadedFile(
+        "consents.json",
+        json.dumps(ex.bundle(ex.R5_EXAMPLES)).encode(),
+        content_type="application/json",
+    )
 
-    response = client.post(reverse("consent:import", args=[dataset.slug]),
-                           {"file": upload, "type": "auto"})
+    response = client.post(
+        reverse("consent:import", args=[dataset.slug]), {"file": upload, "type": "auto"}
+    )
 
     assert response.status_code == 200
     report = response.context["report"]
@@ -73,11 +89,13 @@ def test_import_page_shows_what_was_imported(client, dataset, world):
 def test_import_page_lists_what_was_refused_and_stores_nothing(client, dataset, world):
     client.force_login(world["owner"])
     before = state()
-    upload = SimpleUploadedFile("consents.csv", b"participant,permit,colour\nA,DUO:0000042,red\n",
-                                content_type="text/csv")
+    upload = SimpleUploadedFile(
+        "consents.csv", b"participant,permit,colour\nA,DUO:0000042,red\n", content_type="text/csv"
+    )
 
-    response = client.post(reverse("consent:import", args=[dataset.slug]),
-                           {"file": upload, "type": "csv"})
+    response = client.post(
+        reverse("consent:import", args=[dataset.slug]), {"file": upload, "type": "csv"}
+    )
 
     assert response.status_code == 400
     body = response.content.decode()
@@ -95,15 +113,16 @@ def test_find_a_participant_and_read_their_history(client, imported, world):
     detail = page(client, "participant_detail", imported.slug, "P-R4-03")
 
     assert found.status_code == 302
-    assert found["Location"] == reverse("consent:participant_detail",
-                                        args=[imported.slug, "P-R4-03"])
+    assert found["Location"] == reverse(
+        "consent:participant_detail", args=[imported.slug, "P-R4-03"]
+    )
     assert missing.status_code == 404
     assert missing.context["find_form"].errors == {
-        "pseudonym": ["No participant with this pseudonymous id in this dataset."]}
+        "pseudonym": ["No participant with this pseudonymous id in this dataset."]
+    }
     assert detail.status_code == 200
     body = detail.content.decode()
-    assert "disease specific research (DS, DUO:0000007) — diabetes mellitus (MONDO:0005015)" \
-        in body
+    assert "disease specific research (DS, DUO:0000007) — diabetes mellitus (MONDO:0005015)" in body
     assert "Record a withdrawal" in body
 
 
@@ -117,21 +136,28 @@ def test_withdrawal_needs_a_confirmation_then_is_recorded(client, imported, worl
     unconfirmed = client.post(url, {"note": "by letter"})
     assert (confirm_page.status_code, unconfirmed.status_code) == (200, 400)
     assert unconfirmed.context["form"].errors == {
-        "confirm": ["Tick the box to confirm the withdrawal."]}
+        "confirm": ["Tick the box to confirm the withdrawal."]
+    }
     assert state() == before
 
     done = client.post(url, {"note": "by letter", "confirm": "on"}, follow=True)
 
-    assert done.redirect_chain == [(reverse("consent:participant_detail",
-                                            args=[imported.slug, "P-R4-01"]), 302)]
+    assert done.redirect_chain == [
+        (reverse("consent:participant_detail", args=[imported.slug, "P-R4-01"]), 302)
+    ]
     current = ConsentRecord.objects.get(participant__pseudonym="P-R4-01", is_current=True)
     assert (current.status, current.source, current.note, current.recorded_by) == (
-        "inactive", "withdrawal", "by letter", world["owner"])
+        "inactive",
+        "withdrawal",
+        "by letter",
+        world["owner"],
+    )
     assert "The withdrawal is recorded." in done.content.decode()
     again = client.post(url, {"confirm": "on"})
     assert again.status_code == 400
     assert again.context["form"].non_field_errors() == [
-        "This participant has already withdrawn consent."]
+        "This participant has already withdrawn consent."
+    ]
 
 
 @pytest.mark.django_db
@@ -153,19 +179,30 @@ def test_conditions_page_sets_conditions_or_shows_field_errors(client, dataset, 
     url = reverse("consent:conditions_edit", args=[dataset.slug])
 
     bad = client.post(url, {"codes": "DUO:0000007 DUO:0000099", "diseases": "", "values": ""})
-    ok = client.post(url, {"codes": "DUO:0000007 DUO:0000045", "diseases": "MONDO:0005015",
-                           "values": '{"DUO:0000022": "EU"}'})
+    ok = client.post(
+        url,
+        {
+            "codes": "DUO:0000007 DUO:0000045",
+            "diseases": "MONDO:0005015",
+            "values": '{"DUO:0000022": "EU"}',
+        },
+    )
 
     assert bad.status_code == 400
     assert bad.context["form"].errors == {
         "codes": ["DUO:0000099 is not a known DUO term (DUO release v2021-02-23)"],
-        "diseases": ["required with disease specific research (DS, DUO:0000007): name at "
-                     "least one MONDO disease"]}
+        "diseases": [
+            "required with disease specific research (DS, DUO:0000007): name at "
+            "least one MONDO disease"
+        ],
+    }
     assert ok.status_code == 302
     dataset.refresh_from_db()
     assert (dataset.duo_codes, dataset.duo_diseases, dataset.duo_values) == (
-        ["DUO:0000007", "DUO:0000045", "DUO:0000022"], ["MONDO:0005015"],
-        {"DUO:0000022": "EU"})
+        ["DUO:0000007", "DUO:0000045", "DUO:0000022"],
+        ["MONDO:0005015"],
+        {"DUO:0000022": "EU"},
+    )
 
 
 @pytest.mark.django_db
@@ -179,8 +216,11 @@ def test_auditors_read_the_pages_but_cannot_change_anything(client, imported, wo
     assert "Import consent records" not in overview.content.decode()
     assert "Record a withdrawal" not in detail.content.decode()
     for name, args, data in [
-        ("import", [imported.slug], {"file": SimpleUploadedFile("a.csv", b"participant,permit\n"
-                                                                         b"A,DUO:0000042\n")}),
+        (
+            "import",
+            [imported.slug],
+            {"file": SimpleUploadedFile("a.csv", b"participant,permit\nA,DUO:0000042\n")},
+        ),
         ("participant_withdraw", [imported.slug, "P-R4-01"], {"confirm": "on"}),
         ("participant_opt_out", [imported.slug, "P-R4-01"], {"confirm": "on"}),
         ("conditions_edit", [imported.slug], {"codes": "DUO:0000042"}),
@@ -195,17 +235,32 @@ def test_everyone_else_gets_404_and_nothing_changes(client, imported, world):
     urls = [
         ("get", reverse("consent:dataset_list"), {}),
         ("get", reverse("consent:dataset_overview", args=[imported.slug]), {}),
-        ("get", reverse("consent:participant_find", args=[imported.slug]),
-         {"pseudonym": "P-R4-01"}),
+        (
+            "get",
+            reverse("consent:participant_find", args=[imported.slug]),
+            {"pseudonym": "P-R4-01"},
+        ),
         ("get", reverse("consent:participant_detail", args=[imported.slug, "P-R4-01"]), {}),
-        ("post", reverse("consent:import", args=[imported.slug]),
-         {"file": SimpleUploadedFile("a.csv", b"participant,permit\nA,DUO:0000042\n")}),
-        ("post", reverse("consent:participant_withdraw", args=[imported.slug, "P-R4-01"]),
-         {"confirm": "on"}),
-        ("post", reverse("consent:participant_opt_out", args=[imported.slug, "P-R4-01"]),
-         {"confirm": "on"}),
-        ("post", reverse("consent:conditions_edit", args=[imported.slug]),
-         {"codes": "DUO:0000042"}),
+        (
+            "post",
+            reverse("consent:import", args=[imported.slug]),
+            {"file": SimpleUploadedFile("a.csv", b"participant,permit\nA,DUO:0000042\n")},
+        ),
+        (
+            "post",
+            reverse("consent:participant_withdraw", args=[imported.slug, "P-R4-01"]),
+            {"confirm": "on"},
+        ),
+        (
+            "post",
+            reverse("consent:participant_opt_out", args=[imported.slug, "P-R4-01"]),
+            {"confirm": "on"},
+        ),
+        (
+            "post",
+            reverse("consent:conditions_edit", args=[imported.slug]),
+            {"codes": "DUO:0000042"},
+        ),
     ]
     for user in ("requester", "industry", "chair"):
         client.force_login(world[user])
@@ -222,24 +277,34 @@ def test_everyone_else_gets_404_and_nothing_changes(client, imported, world):
 
 @pytest.mark.django_db
 def test_the_catalogue_page_states_the_conditions_in_words_with_their_codes(client, world):
-    body = client.get(reverse("catalogue:dataset_detail",
-                              args=["lumc-cardiovascular-biobank"])).content.decode()
+    body = client.get(
+        reverse("catalogue:dataset_detail", args=["lumc-cardiovascular-biobank"])
+    ).content.decode()
 
     assert "Health, medical or biomedical research only." in body
     assert "Non-commercial use only." in body
     assert "Use only within a geographic region: EU." in body
     assert "Ethics approval (IRB/ERB) is required." in body
     assert "<code>DUO:0000046</code>" in body
-    diabetes = client.get(reverse("catalogue:dataset_detail",
-                                  args=["leiden-diabetes-cohort"])).content.decode()
-    assert ("Research on these diseases only, or on diseases that fall within them: diabetes "
-            "mellitus (MONDO:0005015).") in diabetes
+    diabetes = client.get(
+        reverse("catalogue:dataset_detail", args=["leiden-diabetes-cohort"])
+    ).content.decode()
+    assert (
+        "Research on these diseases only, or on diseases that fall within them: diabetes "
+        "mellitus (MONDO:0005015)."
+    ) in diabetes
 
 
 def test_conditions_in_words_for_every_kind_of_condition():
-    items = conditions_items(["DUO:0000025", "DUO:0000042", "DUO:0000024", "DUO:0000028"],
-                             [], {"DUO:0000025": 36, "DUO:0000024": "2027-01-01",
-                                  "DUO:0000028": ["LUMC", "Leiden University"]})
+    items = conditions_items(
+        ["DUO:0000025", "DUO:0000042", "DUO:0000024", "DUO:0000028"],
+        [],
+        {
+            "DUO:0000025": 36,
+            "DUO:0000024": "2027-01-01",
+            "DUO:0000028": ["LUMC", "Leiden University"],
+        },
+    )
 
     assert [(i.code, i.shorthand, i.text) for i in items] == [
         ("DUO:0000042", "GRU", "General research use: any research purpose."),

@@ -43,8 +43,9 @@ class Person:
     viewport: dict = field(default_factory=lambda: {"width": 1280, "height": 900})
 
     def __post_init__(self):
-        self.context = self.browser.new_context(viewport=self.viewport, accept_downloads=True,
-                                                locale="en-GB")
+        self.context = self.browser.new_context(
+            viewport=self.viewport, accept_downloads=True, locale="en-GB"
+        )
         self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
 
@@ -96,7 +97,8 @@ class Person:
         result = self.page.evaluate(
             "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
             ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
-            " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
+            " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+        )
         serious = [v for v in result if v["impact"] in SERIOUS]
         if serious:
             for v in serious:
@@ -112,9 +114,11 @@ class Person:
 
 def small_pdf() -> bytes:
     """A minimal valid one-page PDF, generated here rather than kept as a binary fixture."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))

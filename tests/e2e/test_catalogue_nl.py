@@ -28,7 +28,11 @@ def test_compiled_catalogue_is_in_step_with_the_po_file():
 
 @pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext's msgfmt is not installed")
 def test_msgfmt_reports_nothing_untranslated_or_fuzzy():
-    result = subprocess.run(["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(PO)],  # noqa: S603,S607
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(PO)],  # noqa: S603,S607
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
     assert re.fullmatch(r"\d+ translated messages\.", result.stderr.strip()), result.stderr

@@ -67,15 +67,20 @@ def test_request_travels_from_catalogue_to_permit_and_dossier(people, e2e_world,
     verdict = page.locator(f"[data-compat-for='{DATASET}']")
     page.wait_for_function(
         "slug => document.querySelector(`[data-compat-for='${slug}']`).textContent.length",
-        arg=DATASET)
+        arg=DATASET,
+    )
     assert "compat-compatible" in verdict.get_attribute("class"), verdict.inner_text()
     requester.step("wizard-data")
     requester.submit("#section-form button[type=submit]")
 
     # section 4: the settings, with the ethics approval letter uploaded through the form
     page.select_option("select[name=kind]", "ethics_letter")
-    page.set_input_files("input[name=file]", files=[{
-        "name": "ethics-approval.pdf", "mimeType": "application/pdf", "buffer": small_pdf()}])
+    page.set_input_files(
+        "input[name=file]",
+        files=[
+            {"name": "ethics-approval.pdf", "mimeType": "application/pdf", "buffer": small_pdf()}
+        ],
+    )
     requester.submit("form[action$='/attachments/'] button[type=submit]")
     assert page.locator("text=ethics-approval.pdf").count() == 1
     page.locator("input[name=algorithms]").first.check()

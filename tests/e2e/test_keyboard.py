@@ -20,8 +20,9 @@ def test_requester_fills_wizard_sections_with_the_keyboard_only(people):
 
     requester = people("en")
     requester.sign_in("requester@demo.lifes.test")
-    draft = services.request_create(actor=User.objects.get(email="requester@demo.lifes.test"),
-                                    title="Keyboard only")
+    draft = services.request_create(
+        actor=User.objects.get(email="requester@demo.lifes.test"), title="Keyboard only"
+    )
     requester.goto(f"/requests/{draft.reference}/edit/people/")
     page = requester.page
 

@@ -21,7 +21,8 @@ def test_worker_verifies_the_chain_and_records_it(celery_worker_process):
     result = audit_verify_task.delay()
 
     assert result.get(timeout=60) == {
-        "intact": True, "count": 1,
+        "intact": True,
+        "count": 1,
         "head_hash": AuditEvent.objects.get(seq=1).hash,
     }
     event = wait_for(lambda: AuditEvent.objects.filter(action="audit.chain_verified").first())
@@ -51,10 +52,11 @@ def test_a_submission_is_checked_and_routed_by_the_worker(celery_worker_process)
 
     services.request_submit(actor=requester, request_id=request.pk)
 
-    routed = wait_for(lambda: AccessRequest.objects.filter(pk=request.pk,
-                                                           state="in_review").first(),
-                      timeout=60)
+    routed = wait_for(
+        lambda: AccessRequest.objects.filter(pk=request.pk, state="in_review").first(), timeout=60
+    )
     assert routed.stages.get().state == "open"
     assert CheckResult.objects.filter(request=request, round=1).count() >= 5
-    assert AuditEvent.objects.filter(action="request.checks_run", actor_type="system",
-                                     object_id=str(request.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="request.checks_run", actor_type="system", object_id=str(request.pk)
+    ).exists()

@@ -62,8 +62,9 @@ def demo_purpose():
     """The purpose of the test requests: disease-specific research on type 2 diabetes."""
     from consent.matcher import Purpose
 
-    return Purpose(codes=("DUO:0000007",), diseases=("MONDO:0005148",), commercial=False,
-                   for_profit=False)
+    return Purpose(
+        codes=("DUO:0000007",), diseases=("MONDO:0005148",), commercial=False, for_profit=False
+    )
 
 
 def expected_cohort() -> list[str]:
@@ -85,9 +86,16 @@ def cohort_version() -> int:
     return version_of(Dataset.objects.get(slug=DATASET))
 
 
-def approve(people: dict[str, Any], *, datasets: list[str] | None = None,
-            answers: dict[str, Any] | None = None, title: str = "Glycaemic control and BMI",
-            refuse: frozenset[str] = frozenset(), existing: Any = None, submit: bool = True):
+def approve(
+    people: dict[str, Any],
+    *,
+    datasets: list[str] | None = None,
+    answers: dict[str, Any] | None = None,
+    title: str = "Glycaemic control and BMI",
+    refuse: frozenset[str] = frozenset(),
+    existing: Any = None,
+    submit: bool = True,
+):
     """Drive a request through the services to ``approved`` (the boards approve, the owners
     grant all but ``refuse``); ``existing`` resubmits a request sent back for changes.
 
@@ -98,10 +106,14 @@ def approve(people: dict[str, Any], *, datasets: list[str] | None = None,
 
     if existing is None:
         today = timezone.localdate()
-        answers = {"period_start": today, "period_end": today + dt.timedelta(days=365),
-                   **(answers or {})}
-        existing = fill_draft(people["requester"], datasets or [DATASET], title=title,
-                              answers=answers)
+        answers = {
+            "period_start": today,
+            "period_end": today + dt.timedelta(days=365),
+            **(answers or {}),
+        }
+        existing = fill_draft(
+            people["requester"], datasets or [DATASET], title=title, answers=answers
+        )
         if not submit:
             return existing
     return approve_request(existing, refuse=refuse)
@@ -165,33 +177,52 @@ class DjangoClientHub:
     def revocations(self) -> str:
         from lifes_node.hub import parse_revocations_body
 
-        return parse_revocations_body(self.client.get(
-            "/api/v1/permits/revocations", HTTP_ACCEPT="application/jwt, application/json"
-        ).content)
+        return parse_revocations_body(
+            self.client.get(
+                "/api/v1/permits/revocations", HTTP_ACCEPT="application/jwt, application/json"
+            ).content
+        )
 
     def cohort(self, permit: str, dataset: str, *, etag: str | None = None):
         headers = {"HTTP_AUTHORIZATION": f"Token {self.credential}"}
         if etag:
             headers["HTTP_IF_NONE_MATCH"] = etag
-        return self._response(self.client.get(
-            f"/api/v1/node/permits/{permit}/cohorts/{dataset}", **headers))
+        return self._response(
+            self.client.get(f"/api/v1/node/permits/{permit}/cohorts/{dataset}", **headers)
+        )
 
     def post_receipt(self, token: str):
-        return self._response(self.client.post(
-            "/api/v1/node/receipts", data=json.dumps({"receipt": token}),
-            content_type="application/json", HTTP_AUTHORIZATION=f"Token {self.credential}"))
+        return self._response(
+            self.client.post(
+                "/api/v1/node/receipts",
+                data=json.dumps({"receipt": token}),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Token {self.credential}",
+            )
+        )
 
     def url(self, path: str) -> str:
         return self.base_url + urlsplit(path).path
 
 
-def node_config(tmp_path: Path, signing_key: Path, *, hub_url: str, min_cell_count: int = 0,
-                datasets: dict[str, Path] | None = None):
+def node_config(
+    tmp_path: Path,
+    signing_key: Path,
+    *,
+    hub_url: str,
+    min_cell_count: int = 0,
+    datasets: dict[str, Path] | None = None,
+):
     from lifes_node.config import NodeConfig
 
     return NodeConfig(
-        hub_url=hub_url, node_id=NODE_ID, credential=DEMO_NODE_TOKEN, signing_key=signing_key,
-        cache_dir=tmp_path / "cache", outbox_dir=tmp_path / "cache" / "outbox",
+        hub_url=hub_url,
+        node_id=NODE_ID,
+        credential=DEMO_NODE_TOKEN,
+        signing_key=signing_key,
+        cache_dir=tmp_path / "cache",
+        outbox_dir=tmp_path / "cache" / "outbox",
         datasets=datasets if datasets is not None else {DATASET: DEMO_DATA},
-        min_cell_count=min_cell_count, timeout=60,
+        min_cell_count=min_cell_count,
+        timeout=60,
     )

@@ -23,13 +23,15 @@ def test_seed_demo_leaves_a_permit_the_demo_node_runs(monkeypatch, tmp_path, cli
     report = seed_demo()
     again = seed_demo()
 
-    permit = Permit.objects.get(status=PermitStatus.ACTIVE,
-                                permit_datasets__node_identifier=NODE_ID)
+    permit = Permit.objects.get(
+        status=PermitStatus.ACTIVE, permit_datasets__node_identifier=NODE_ID
+    )
     assert not [line for line in again.created if line.startswith("permit")]
     entry = permit.permit_datasets.get(dataset__slug=DATASET)
     assert entry.cohort_count >= 50  # the seeded consents were there before the permit
     assert [(a.name, a.version) for a in permit.permit_algorithms.all()] == [
-        ("mean-bmi-by-sex", "1.0.0")]
+        ("mean-bmi-by-sex", "1.0.0")
+    ]
     node = Node.objects.get(identifier=NODE_ID)
     assert node.public_key_jwk == public_jwk(permits_world.demo_node_key())
     assert any(permit.number in note for note in report.notes)
@@ -39,8 +41,9 @@ def test_seed_demo_leaves_a_permit_the_demo_node_runs(monkeypatch, tmp_path, cli
     config.signing_key = tmp_path / "node.key"
     config.cache_dir = config.outbox_dir = tmp_path / "cache"
     config.hub_url = settings.HUB_URL
-    result = run_permit(config, permit=permit.token, algorithm=DEMO_ALGORITHM,
-                        hub=DjangoClientHub(client))
+    result = run_permit(
+        config, permit=permit.token, algorithm=DEMO_ALGORITHM, hub=DjangoClientHub(client)
+    )
 
     assert (result.status, result.reason) == ("succeeded", None)
     assert result.cohort.size == entry.cohort_count

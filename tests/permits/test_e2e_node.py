@@ -37,27 +37,54 @@ from .conftest import (
 
 def hub_call(url: str, *, body: dict | None = None) -> dict:
     request = urllib.request.Request(  # noqa: S310 - the test's own live server
-        url, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Token {DEMO_NODE_TOKEN}", "Content-Type": "application/json",
-                 "Accept": "application/json"})
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={
+            "Authorization": f"Token {DEMO_NODE_TOKEN}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return json.loads(response.read())
 
 
 def node_run(config: Path, permit: Path, output: Path) -> tuple[int, dict, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DJANGO_", "DATABASE_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_"))
+    }
     done = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
-        [sys.executable, "-m", "lifes_node.cli", "run", "--config", str(config),
-         "--permit", str(permit), "--algorithm", str(DEMO_ALGORITHM), "--output", str(output)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+        [
+            sys.executable,
+            "-m",
+            "lifes_node.cli",
+            "run",
+            "--config",
+            str(config),
+            "--permit",
+            str(permit),
+            "--algorithm",
+            str(DEMO_ALGORITHM),
+            "--output",
+            str(output),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     summary = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
     return done.returncode, summary, done.stderr
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_node_runs_the_permit_on_the_consenting_cohort_and_reports_back(
-        live_server, settings, consented, tmp_path):
+    live_server, settings, consented, tmp_path
+):
     # given the hub at its live URL (the permit's iss) and a node that registered its key
     settings.HUB_URL = live_server.url
     request = approve(consented)  # the approval issues the permit by itself (on commit)
@@ -73,7 +100,8 @@ def test_a_node_runs_the_permit_on_the_consenting_cohort_and_reports_back(
     config.write_text(
         f'hub_url = "{live_server.url}"\nnode_id = "{NODE_ID}"\n'
         f'credential = "{DEMO_NODE_TOKEN}"\nsigning_key = "node.key"\n'
-        f'cache_dir = "cache"\ntimeout = 60\n\n[datasets]\n{DATASET} = "{DEMO_DATA}"\n')
+        f'cache_dir = "cache"\ntimeout = 60\n\n[datasets]\n{DATASET} = "{DEMO_DATA}"\n'
+    )
     cohort = expected_cohort()
 
     # when the node runs the permitted algorithm
@@ -88,7 +116,11 @@ def test_a_node_runs_the_permit_on_the_consenting_cohort_and_reports_back(
     assert sum(cell["count"] for cell in output["tables"][0]["cells"]) == len(cohort)
     first = ExecutionReceipt.objects.get()
     assert (first.permit, first.node.identifier, first.status, first.jti) == (
-        permit, NODE_ID, "succeeded", summary["receipt"]["jti"])
+        permit,
+        NODE_ID,
+        "succeeded",
+        summary["receipt"]["jti"],
+    )
     assert (first.cohort_size, first.cohort_digest) == (len(cohort), digest_of(cohort))
     assert first.output_digest == summary["output_digest"]
     event = AuditEvent.objects.get(action="receipt.record")
@@ -96,8 +128,12 @@ def test_a_node_runs_the_permit_on_the_consenting_cohort_and_reports_back(
 
     # when a participant withdraws, the next run leaves them out
     withdrawn = cohort[0]
-    consent_withdraw(actor=consented["owner"], dataset=Dataset.objects.get(slug=DATASET),
-                     pseudonym=withdrawn, note="Asked by phone.")
+    consent_withdraw(
+        actor=consented["owner"],
+        dataset=Dataset.objects.get(slug=DATASET),
+        pseudonym=withdrawn,
+        note="Asked by phone.",
+    )
     code, summary, stderr = node_run(config, tmp_path / "permit.jwt", tmp_path / "out2.json")
 
     assert code == 0, stderr

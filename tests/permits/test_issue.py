@@ -64,30 +64,48 @@ def test_an_approved_request_gets_a_permit_signed_as_the_contract_says(approved,
             "number": permit.number,
             "request": approved.reference,
             "holder": {"organisation": "Leiden University", "ror": "027bh9e22"},
-            "purpose": {"codes": ["DUO:0000007"], "diseases": ["MONDO:0005148"],
-                        "commercial": False},
+            "purpose": {
+                "codes": ["DUO:0000007"],
+                "diseases": ["MONDO:0005148"],
+                "commercial": False,
+            },
             "datasets": [{"id": DATASET, "node": NODE_ID, "cohort_version": version}],
-            "algorithms": [{"name": "mean-bmi-by-sex", "version": "1.0.0",
-                            "digest": algorithm.digest}],
+            "algorithms": [
+                {"name": "mean-bmi-by-sex", "version": "1.0.0", "digest": algorithm.digest}
+            ],
             "outputs": {"aggregate_only": True, "min_cell_count": 10},
             "conditions": {
                 "duties": ["DUO:0000019", "DUO:0000021"],
-                "datasets": [{"id": DATASET, "duties": ["DUO:0000019", "DUO:0000021"],
-                              "values": {}, "owner": "Acknowledge the LUMC in publications."}],
+                "datasets": [
+                    {
+                        "id": DATASET,
+                        "duties": ["DUO:0000019", "DUO:0000021"],
+                        "values": {},
+                        "owner": "Acknowledge the LUMC in publications.",
+                    }
+                ],
             },
             "supersedes": None,
         },
     }
     entry = permit.permit_datasets.get()
     assert (entry.dataset, entry.node_identifier, entry.cohort_version, entry.cohort_count) == (
-        dataset, NODE_ID, version, len(cohort))
+        dataset,
+        NODE_ID,
+        version,
+        len(cohort),
+    )
     assert entry.cohort_digest == digest_of(cohort)
     assert permit.token_sha256 == hashlib.sha256(permit.token.encode()).hexdigest()
     assert permit.kid == header["kid"]
     assert permit.principal_investigator == "Rana Requester"
-    actions = list(AuditEvent.objects.filter(object_id=str(approved.pk),
-                                             object_type="requests_app.accessrequest")
-                   .values_list("action", flat=True).order_by("-seq")[:1])
+    actions = list(
+        AuditEvent.objects.filter(
+            object_id=str(approved.pk), object_type="requests_app.accessrequest"
+        )
+        .values_list("action", flat=True)
+        .order_by("-seq")[:1]
+    )
     assert actions == ["request.issue_permit"]
     event = AuditEvent.objects.get(action="permit.issue")
     assert event.payload["number"] == permit.number
@@ -103,15 +121,19 @@ def test_the_signing_key_stays_published_until_the_permit_expires(permit):
 
 @pytest.mark.django_db
 def test_only_granted_datasets_go_into_the_permit(consented):
-    request = approve(consented, datasets=[DATASET, "lumc-cardiovascular-biobank"],
-                      refuse=frozenset({"lumc-cardiovascular-biobank"}))
+    request = approve(
+        consented,
+        datasets=[DATASET, "lumc-cardiovascular-biobank"],
+        refuse=frozenset({"lumc-cardiovascular-biobank"}),
+    )
     assert request.state == RequestState.APPROVED
 
     permit = permit_issue(actor=None, request_id=request.pk)
 
     assert [e.dataset.slug for e in permit.permit_datasets.all()] == [DATASET]
     assert decode(permit.token)[1]["permit"]["datasets"] == [
-        {"id": DATASET, "node": NODE_ID, "cohort_version": cohort_version()}]
+        {"id": DATASET, "node": NODE_ID, "cohort_version": cohort_version()}
+    ]
 
 
 @pytest.mark.django_db
@@ -145,10 +167,16 @@ def test_issuing_twice_is_refused_and_the_task_is_safe_to_run_twice(approved):
 def test_the_database_refuses_a_second_live_permit_for_a_request(permit):
     with pytest.raises(IntegrityError), transaction.atomic():
         Permit.objects.create(
-            number="LIFES-P-2026-999999", request=permit.request, holder=permit.holder,
-            holder_organisation=permit.holder_organisation, min_cell_count=10,
-            issued_at=permit.issued_at, valid_from=permit.valid_from,
-            valid_until=permit.valid_until, status=PermitStatus.SUSPENDED)
+            number="LIFES-P-2026-999999",
+            request=permit.request,
+            holder=permit.holder,
+            holder_organisation=permit.holder_organisation,
+            min_cell_count=10,
+            issued_at=permit.issued_at,
+            valid_from=permit.valid_from,
+            valid_until=permit.valid_until,
+            status=PermitStatus.SUSPENDED,
+        )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -164,11 +192,11 @@ def test_approval_issues_the_permit_by_itself(consented):
 
 
 @pytest.mark.django_db
-def test_an_amendment_supersedes_the_permit_and_lists_the_old_one(permit, consented,
-                                                                  client):
+def test_an_amendment_supersedes_the_permit_and_lists_the_old_one(permit, consented, client):
     request = permit.request
-    request_services.request_amend(actor=consented["requester"], request_id=request.pk,
-                                   reason="One more year.")
+    request_services.request_amend(
+        actor=consented["requester"], request_id=request.pk, reason="One more year."
+    )
     request = approve(consented, existing=request)
 
     new = permit_issue(actor=None, request_id=request.pk)
@@ -177,31 +205,38 @@ def test_an_amendment_supersedes_the_permit_and_lists_the_old_one(permit, consen
     assert permit.status == PermitStatus.SUPERSEDED
     assert new.supersedes == permit
     assert decode(new.token)[1]["permit"]["supersedes"] == permit.number
-    listed = jwt.decode(client.get("/api/v1/permits/revocations").content,
-                        options={"verify_signature": False})["revoked"]
+    listed = jwt.decode(
+        client.get("/api/v1/permits/revocations").content, options={"verify_signature": False}
+    )["revoked"]
     assert [(e["jti"], e["reason"]) for e in listed] == [(str(permit.jti), "superseded")]
-    assert AuditEvent.objects.filter(action="permit.supersede", object_id=str(permit.pk)).count() \
-        == 1
+    assert (
+        AuditEvent.objects.filter(action="permit.supersede", object_id=str(permit.pk)).count() == 1
+    )
 
 
 def fake_request(**fields) -> SimpleNamespace:
-    return SimpleNamespace(**{"period_start": None, "period_end": None,
-                              "ethics_expires_on": None, **fields})
+    return SimpleNamespace(
+        **{"period_start": None, "period_end": None, "ethics_expires_on": None, **fields}
+    )
 
 
 def test_validity_runs_from_the_requested_start_to_the_earliest_limit(settings):
     settings.TIME_ZONE = "UTC"
     now = dt.datetime(2026, 1, 31, 12, 0, 5, 123, tzinfo=dt.UTC)
     six_months = SimpleNamespace(slug="ts", duo_values={"DUO:0000025": 6})
-    request = fake_request(period_start=dt.date(2026, 3, 1), period_end=dt.date(2027, 12, 31),
-                           ethics_expires_on=dt.date(2028, 1, 1))
+    request = fake_request(
+        period_start=dt.date(2026, 3, 1),
+        period_end=dt.date(2027, 12, 31),
+        ethics_expires_on=dt.date(2028, 1, 1),
+    )
 
     valid_from, valid_until = validity(request, [six_months], now)
 
     assert valid_from == dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     assert valid_until == dt.datetime(2026, 7, 31, 12, 0, 5, tzinfo=dt.UTC)  # TS 6 months
-    _, by_ethics = validity(fake_request(period_end=dt.date(2027, 1, 1),
-                                         ethics_expires_on=dt.date(2026, 5, 3)), [], now)
+    _, by_ethics = validity(
+        fake_request(period_end=dt.date(2027, 1, 1), ethics_expires_on=dt.date(2026, 5, 3)), [], now
+    )
     assert by_ethics == dt.datetime(2026, 5, 4, tzinfo=dt.UTC)  # the approval's last day counts
     _, by_period = validity(fake_request(period_end=dt.date(2026, 4, 30)), [six_months], now)
     assert by_period == dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
@@ -230,6 +265,7 @@ def test_permit_token_prints_the_compact_jws(permit, capsys):
 
 
 # --- verification with the published keys -----------------------------------------------------
+
 
 def jwcrypto_verify(token: str, jwks: dict) -> dict:
     key_set = jwcrypto_jwk.JWKSet.from_json(json.dumps(jwks))
@@ -271,8 +307,12 @@ def test_a_tampered_hub_token_fails_with_bad_signature(permit, client, settings)
     forged = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
 
     with pytest.raises(VerificationError) as refused:
-        verify_permit(f"{header}.{forged}.{signature}", jwks=hub_jwks(client),
-                      issuer=settings.HUB_URL, node_id=NODE_ID)
+        verify_permit(
+            f"{header}.{forged}.{signature}",
+            jwks=hub_jwks(client),
+            issuer=settings.HUB_URL,
+            node_id=NODE_ID,
+        )
 
     assert refused.value.reason == "bad_signature"
 

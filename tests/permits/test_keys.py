@@ -42,8 +42,13 @@ def key_dir(settings, tmp_path):
 
 def claims(**extra) -> dict:
     now = timezone.now()
-    return {"iss": "http://hub.test", "sub": "holder", "iat": now,
-            "exp": now + timedelta(days=30), **extra}
+    return {
+        "iss": "http://hub.test",
+        "sub": "holder",
+        "iat": now,
+        "exp": now + timedelta(days=30),
+        **extra,
+    }
 
 
 def fetch_jwks(client) -> dict:
@@ -65,8 +70,14 @@ def test_jwks_lists_the_active_key_in_the_contract_shape(client):
     assert list(body) == ["keys"]
     [published] = body["keys"]
     assert set(published) == {"kty", "crv", "kid", "x", "use", "alg"}
-    assert published == {"kty": "OKP", "crv": "Ed25519", "kid": key.kid, "x": published["x"],
-                         "use": "sig", "alg": "EdDSA"}
+    assert published == {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "kid": key.kid,
+        "x": published["x"],
+        "use": "sig",
+        "alg": "EdDSA",
+    }
     assert "d" not in published
 
 
@@ -101,8 +112,7 @@ def test_a_token_signed_before_rotation_still_verifies_after_it(client):
 
     # then new tokens carry the new kid, and both verify against the published JWKS
     after = keys.sign_jws(claims(jti="p-2"), typ=PERMIT_TYP)
-    assert jwt.get_unverified_header(after) == {"alg": "EdDSA", "kid": new.kid,
-                                                "typ": PERMIT_TYP}
+    assert jwt.get_unverified_header(after) == {"alg": "EdDSA", "kid": new.kid, "typ": PERMIT_TYP}
     assert new.kid != old_kid
     published = fetch_jwks(client)
     assert [k["kid"] for k in published["keys"]] == [new.kid, old_kid]
@@ -125,12 +135,14 @@ def test_tokens_verify_with_an_independent_jose_implementation(client):
     keys.rotate(actor=None)
 
     key_set = jwcrypto_jwk.JWKSet.from_json(json.dumps(fetch_jwks(client)))
-    verified = jwcrypto_jwt.JWT(jwt=token, key=key_set, algs=["EdDSA"],
-                                check_claims={"jti": "p-9"})
+    verified = jwcrypto_jwt.JWT(jwt=token, key=key_set, algs=["EdDSA"], check_claims={"jti": "p-9"})
 
     assert json.loads(verified.claims)["aud"] == ["node-1"]
-    assert json.loads(verified.header) == {"alg": "EdDSA", "kid": verified.token.jose_header[
-        "kid"], "typ": PERMIT_TYP}
+    assert json.loads(verified.header) == {
+        "alg": "EdDSA",
+        "kid": verified.token.jose_header["kid"],
+        "typ": PERMIT_TYP,
+    }
 
 
 @pytest.mark.django_db
@@ -142,9 +154,7 @@ def test_retired_keys_leave_the_jwks_when_what_they_signed_has_ended(client):
     assert SigningKey.objects.get(kid=first.kid).not_after > timezone.now() + timedelta(days=2)
     assert [k["kid"] for k in fetch_jwks(client)["keys"]] == [second.kid, first.kid]
 
-    SigningKey.objects.filter(kid=first.kid).update(
-        not_after=timezone.now() - timedelta(seconds=1)
-    )
+    SigningKey.objects.filter(kid=first.kid).update(not_after=timezone.now() - timedelta(seconds=1))
 
     assert [k["kid"] for k in fetch_jwks(client)["keys"]] == [second.kid]
 
@@ -159,9 +169,7 @@ def test_signing_with_an_expiry_keeps_the_key_published_until_then():
 
 
 @pytest.mark.django_db
-def test_private_key_file_is_encrypted_with_the_passphrase_and_never_in_the_db(
-    settings, key_dir
-):
+def test_private_key_file_is_encrypted_with_the_passphrase_and_never_in_the_db(settings, key_dir):
     settings.SIGNING_KEY_PASSPHRASE = "correct horse battery staple"
 
     key = keys.active_key()
@@ -175,8 +183,9 @@ def test_private_key_file_is_encrypted_with_the_passphrase_and_never_in_the_db(
         load_pem_private_key(pem, password=None)
     loaded = load_pem_private_key(pem, password=b"correct horse battery staple")
     raw_private = loaded.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    assert raw_private == key.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw,
-                                                        NoEncryption())
+    assert raw_private == key.private_key.private_bytes(
+        Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+    )
     # nothing private in any column of the key table
     d = keys._b64url(raw_private)
     with connection.cursor() as cursor:
@@ -218,8 +227,7 @@ def test_rotation_is_audited_and_the_command_prints_both_kids(capsys):
     call_command("rotate_signing_key")
 
     new = SigningKey.objects.get(status=SigningKeyStatus.ACTIVE)
-    assert capsys.readouterr().out.splitlines() == [f"retired: {old.kid}",
-                                                    f"active:  {new.kid}"]
+    assert capsys.readouterr().out.splitlines() == [f"retired: {old.kid}", f"active:  {new.kid}"]
     event = AuditEvent.objects.get(action="signing_key.rotated")
     assert (event.object_type, event.object_id) == ("permits.signingkey", str(new.pk))
     assert event.payload == {"kid": new.kid, "retired": [old.kid]}
@@ -230,12 +238,20 @@ def test_rotation_is_audited_and_the_command_prints_both_kids(capsys):
 def test_verify_jws_names_what_is_wrong():
     good = keys.sign_jws(claims(), typ=PERMIT_TYP)
     expired = keys.sign_jws(claims(exp=timezone.now() - timedelta(minutes=5)), typ=PERMIT_TYP)
-    stranger = jwt.encode(claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA",
-                          headers={"kid": "nobody", "typ": PERMIT_TYP})
+    stranger = jwt.encode(
+        claims(),
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
+        headers={"kid": "nobody", "typ": PERMIT_TYP},
+    )
     header, payload, signature = good.split(".")
     forged_payload = jwt.utils.base64url_encode(json.dumps({"sub": "mallory"}).encode()).decode()
-    hs256 = jwt.encode(claims(), "secret-secret-secret-secret-secret", algorithm="HS256",
-                       headers={"typ": PERMIT_TYP})
+    hs256 = jwt.encode(
+        claims(),
+        "secret-secret-secret-secret-secret",
+        algorithm="HS256",
+        headers={"typ": PERMIT_TYP},
+    )
 
     cases = {
         "not a token": "malformed",
@@ -260,8 +276,12 @@ def test_checkpoint_signer_and_verifier_round_trip(settings):
     token = keys.sign_checkpoint({"seq": 7, "hash": "a" * 64, "iat": 1_700_000_000})
 
     assert jwt.get_unverified_header(token)["typ"] == "lifes-checkpoint+jwt"
-    assert keys.verify_checkpoint(token) == {"seq": 7, "hash": "a" * 64, "iat": 1_700_000_000,
-                                             "iss": settings.HUB_URL}
+    assert keys.verify_checkpoint(token) == {
+        "seq": 7,
+        "hash": "a" * 64,
+        "iat": 1_700_000_000,
+        "iss": settings.HUB_URL,
+    }
 
 
 @pytest.mark.django_db
@@ -269,8 +289,7 @@ def test_a_key_from_the_environment_signs_and_deploying_a_new_one_retires_the_ol
     settings, key_dir, client
 ):
     def pem_of(private_key: Ed25519PrivateKey) -> str:
-        return private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8,
-                                         NoEncryption()).decode()
+        return private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
 
     file_key = keys.active_key()
     settings.SIGNING_KEY_PEM = pem_of(Ed25519PrivateKey.generate())

@@ -34,14 +34,20 @@ def listed(client) -> list[dict]:
 
 def footprint(permit: Permit) -> tuple:
     permit.refresh_from_db()
-    return (permit.status, permit.status_reason, permit.status_changed_at,
-            AuditEvent.objects.count(), AccessBar.objects.count(),
-            RevocationList.objects.filter(is_stale=True).count())
+    return (
+        permit.status,
+        permit.status_reason,
+        permit.status_changed_at,
+        AuditEvent.objects.count(),
+        AccessBar.objects.count(),
+        RevocationList.objects.filter(is_stale=True).count(),
+    )
 
 
 @pytest.mark.django_db
-def test_a_steward_suspends_and_resumes_and_the_list_follows(permit, consented, client,
-                                                             django_capture_on_commit_callbacks):
+def test_a_steward_suspends_and_resumes_and_the_list_follows(
+    permit, consented, client, django_capture_on_commit_callbacks
+):
     owner = consented["owner"]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -49,7 +55,10 @@ def test_a_steward_suspends_and_resumes_and_the_list_follows(permit, consented, 
 
     permit.refresh_from_db()
     assert (permit.status, permit.status_reason, permit.status_changed_by) == (
-        PermitStatus.SUSPENDED, "Data breach at the node.", owner)
+        PermitStatus.SUSPENDED,
+        "Data breach at the node.",
+        owner,
+    )
     assert [(e["jti"], e["reason"]) for e in listed(client)] == [(str(permit.jti), "suspended")]
     event = AuditEvent.objects.filter(action="permit.suspend").get()
     assert event.payload["reason"] == "Data breach at the node."
@@ -64,17 +73,24 @@ def test_a_steward_suspends_and_resumes_and_the_list_follows(permit, consented, 
 
 @pytest.mark.django_db
 def test_the_chair_of_a_reviewing_board_revokes_and_the_holder_is_barred(
-        permit, consented, client, settings, django_capture_on_commit_callbacks):
+    permit, consented, client, settings, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        permit_revoke(actor=consented["chair"], number=permit.number,
-                      reason="Results published without the required review.")
+        permit_revoke(
+            actor=consented["chair"],
+            number=permit.number,
+            reason="Results published without the required review.",
+        )
 
     permit.refresh_from_db()
     assert permit.status == PermitStatus.REVOKED
     bar = AccessBar.objects.get()
     assert (bar.user, bar.dataset.slug) == (permit.holder, "leiden-diabetes-cohort")
-    rlist = verify_revocation_list(client.get("/api/v1/permits/revocations").content,
-                                   jwks=hub_jwks(client), issuer=settings.HUB_URL)
+    rlist = verify_revocation_list(
+        client.get("/api/v1/permits/revocations").content,
+        jwks=hub_jwks(client),
+        issuer=settings.HUB_URL,
+    )
     assert rlist.revoked == frozenset({str(permit.jti)})
     # the public list carries the status, never the steward's words
     assert listed(client)[0]["reason"] == "revoked"
@@ -87,8 +103,11 @@ def test_the_chair_of_a_reviewing_board_revokes_and_the_holder_is_barred(
 @pytest.mark.parametrize("who", ["requester", "stranger", "member1", "auditor"])
 @pytest.mark.parametrize("command", [permit_suspend, permit_revoke])
 def test_others_are_refused_and_nothing_changes(permit, consented, who, command):
-    actor = (user_create(actor=None, email="stranger@example.org", password="a-long-password-1")
-             if who == "stranger" else consented[who])
+    actor = (
+        user_create(actor=None, email="stranger@example.org", password="a-long-password-1")
+        if who == "stranger"
+        else consented[who]
+    )
     before = footprint(permit)
 
     with pytest.raises(NotAllowed):
@@ -124,8 +143,9 @@ def test_a_reason_is_required(permit, consented, reason):
 def test_a_permit_past_its_end_cannot_be_resumed(permit, consented):
     permit_suspend(actor=consented["owner"], number=permit.number, reason="Checking.")
     now = timezone.now()
-    Permit.objects.filter(pk=permit.pk).update(valid_from=now - dt.timedelta(days=2),
-                                               valid_until=now)
+    Permit.objects.filter(pk=permit.pk).update(
+        valid_from=now - dt.timedelta(days=2), valid_until=now
+    )
 
     with pytest.raises(InvalidTransition) as refused:
         permit_resume(actor=consented["owner"], number=permit.number, reason="Done.")
@@ -134,8 +154,10 @@ def test_a_permit_past_its_end_cannot_be_resumed(permit, consented):
 
 
 def _issue_many(consented, count: int) -> list[Permit]:
-    return [permit_issue(actor=None, request_id=approve(consented, title=f"Study {n}").pk)
-            for n in range(count)]
+    return [
+        permit_issue(actor=None, request_id=approve(consented, title=f"Study {n}").pk)
+        for n in range(count)
+    ]
 
 
 @pytest.mark.django_db
@@ -143,7 +165,8 @@ def test_expiry_runs_in_bounded_batches(consented):
     permits = _issue_many(consented, 5)
     now = timezone.now()
     Permit.objects.filter(pk__in=[p.pk for p in permits[:4]]).update(
-        valid_from=now - dt.timedelta(days=2), valid_until=now - dt.timedelta(seconds=1))
+        valid_from=now - dt.timedelta(days=2), valid_until=now - dt.timedelta(seconds=1)
+    )
     permit_suspend(actor=consented["owner"], number=permits[3].number, reason="Paused.")
 
     assert permits_expire_due(batch_size=3) == 3
@@ -159,8 +182,9 @@ def test_expiry_runs_in_bounded_batches(consented):
 def test_the_expiry_task_drains_a_backlog_batch_after_batch(consented):
     permits = _issue_many(consented, 3)
     now = timezone.now()
-    Permit.objects.update(valid_from=now - dt.timedelta(days=2),
-                          valid_until=now - dt.timedelta(seconds=1))
+    Permit.objects.update(
+        valid_from=now - dt.timedelta(days=2), valid_until=now - dt.timedelta(seconds=1)
+    )
 
     permits_expire_task(batch_size=2)  # eager: the full first batch queues the next at once
 
@@ -171,8 +195,9 @@ def test_the_expiry_task_drains_a_backlog_batch_after_batch(consented):
 @pytest.mark.django_db
 def test_nothing_is_usable_past_its_end_even_before_the_task_runs(permit, consented):
     now = timezone.now()
-    Permit.objects.filter(pk=permit.pk).update(valid_from=now - dt.timedelta(days=2),
-                                               valid_until=now)
+    Permit.objects.filter(pk=permit.pk).update(
+        valid_from=now - dt.timedelta(days=2), valid_until=now
+    )
     permit.refresh_from_db()
 
     assert permit.status == "active"
@@ -181,8 +206,9 @@ def test_nothing_is_usable_past_its_end_even_before_the_task_runs(permit, consen
 
 
 @pytest.mark.django_db
-def test_the_endpoint_serves_the_cached_list_and_resigns_when_stale(permit, consented, client,
-                                                                    settings):
+def test_the_endpoint_serves_the_cached_list_and_resigns_when_stale(
+    permit, consented, client, settings
+):
     first = client.get("/api/v1/permits/revocations")
     assert first["Content-Type"] == "application/jwt"
     again = client.get("/api/v1/permits/revocations")
@@ -205,8 +231,7 @@ def test_the_endpoint_serves_the_cached_list_and_resigns_when_stale(permit, cons
 def test_a_list_past_half_its_life_is_signed_again(db, settings):
     settings.PERMIT_REVOCATION_LIST_TTL = 3600
     first = revocation_list_current()
-    RevocationList.objects.filter(pk=1).update(
-        issued_at=first.issued_at - dt.timedelta(minutes=31))
+    RevocationList.objects.filter(pk=1).update(issued_at=first.issued_at - dt.timedelta(minutes=31))
 
     second = revocation_list_current()
 
@@ -216,14 +241,18 @@ def test_a_list_past_half_its_life_is_signed_again(db, settings):
 
 
 @pytest.mark.django_db
-def test_closing_the_request_ends_its_permit_everywhere(permit, consented, client,
-                                                       django_capture_on_commit_callbacks):
+def test_closing_the_request_ends_its_permit_everywhere(
+    permit, consented, client, django_capture_on_commit_callbacks
+):
     from permits.tasks import permits_close_task
     from requests_app.services import request_close
 
     with django_capture_on_commit_callbacks(execute=True):
-        request_close(actor=consented["requester"], request_id=permit.request_id,
-                      reason="The study is finished.")
+        request_close(
+            actor=consented["requester"],
+            request_id=permit.request_id,
+            reason="The study is finished.",
+        )
 
     permit.refresh_from_db()
     assert (permit.status, permit.status_reason) == ("closed", "the request was closed")

@@ -35,13 +35,16 @@ def test_the_request_page_shows_the_permit_and_the_runs(permit, receipt, consent
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("who", "status"), [("requester", 200), ("owner", 200),
-                                             ("auditor", 200), ("chair", 200),
-                                             ("stranger", 404)])
-def test_the_permit_page_is_for_those_who_see_the_request(permit, consented, client, who,
-                                                          status):
-    user = (user_create(actor=None, email="stranger@example.org", password="a-long-password-1")
-            if who == "stranger" else consented[who])
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("requester", 200), ("owner", 200), ("auditor", 200), ("chair", 200), ("stranger", 404)],
+)
+def test_the_permit_page_is_for_those_who_see_the_request(permit, consented, client, who, status):
+    user = (
+        user_create(actor=None, email="stranger@example.org", password="a-long-password-1")
+        if who == "stranger"
+        else consented[who]
+    )
     client.force_login(user)
 
     response = client.get(permit.get_absolute_url())
@@ -56,15 +59,15 @@ def test_owners_revoke_from_the_page_and_requesters_get_no_buttons(permit, conse
     client.force_login(consented["requester"])
     assert "Revoke the permit" not in client.get(permit.get_absolute_url()).content.decode()
     before = AuditEvent.objects.count()
-    refused = client.post(f"/permits/{permit.number}/act/revoke/", {"reason": "Mine."},
-                          follow=True)
+    refused = client.post(f"/permits/{permit.number}/act/revoke/", {"reason": "Mine."}, follow=True)
     assert "You may not" in refused.content.decode()
     assert AuditEvent.objects.count() == before
 
     client.force_login(consented["owner"])
     assert "Revoke the permit" in client.get(permit.get_absolute_url()).content.decode()
-    done = client.post(f"/permits/{permit.number}/act/revoke/",
-                       {"reason": "The study ended early."}, follow=True)
+    done = client.post(
+        f"/permits/{permit.number}/act/revoke/", {"reason": "The study ended early."}, follow=True
+    )
 
     assert done.status_code == 200
     assert Permit.objects.get(pk=permit.pk).status == PermitStatus.REVOKED

@@ -20,7 +20,11 @@ def test_the_holder_reads_the_permit_and_a_stranger_gets_404(permit, consented, 
     assert mine.status_code == 200
     body = mine.json()
     assert (body["number"], body["status"], body["token"], body["request"]) == (
-        permit.number, "active", permit.token, permit.request.reference)
+        permit.number,
+        "active",
+        permit.token,
+        permit.request.reference,
+    )
     assert body["outputs"] == {"aggregate_only": True, "min_cell_count": 10}
     assert [d["id"] for d in body["datasets"]] == ["leiden-diabetes-cohort"]
     assert [p["number"] for p in listed.json()["results"]] == [permit.number]
@@ -38,11 +42,16 @@ def test_suspend_resume_and_revoke_through_the_api(permit, consented, token_clie
     revoked = owner.post(f"{url}/revoke", {"reason": "Study stopped."}, format="json")
 
     assert [r.json()["status"] for r in (suspended, resumed, revoked)] == [
-        "suspended", "active", "revoked"]
+        "suspended",
+        "active",
+        "revoked",
+    ]
     assert revoked.json()["status_reason"] == "Study stopped."
-    assert list(AuditEvent.objects.filter(action__startswith="permit.")
-                .order_by("seq").values_list("action", flat=True)) == [
-        "permit.issue", "permit.suspend", "permit.resume", "permit.revoke"]
+    assert list(
+        AuditEvent.objects.filter(action__startswith="permit.")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    ) == ["permit.issue", "permit.suspend", "permit.resume", "permit.revoke"]
 
 
 @pytest.mark.django_db
@@ -51,11 +60,13 @@ def test_api_refusals_are_json_and_change_nothing(permit, consented, token_clien
     owner = token_client(consented["owner"])
     before = AuditEvent.objects.count()
 
-    not_allowed = requester.post(f"/api/v1/permits/{permit.number}/revoke", {"reason": "x"},
-                                 format="json")
+    not_allowed = requester.post(
+        f"/api/v1/permits/{permit.number}/revoke", {"reason": "x"}, format="json"
+    )
     no_reason = owner.post(f"/api/v1/permits/{permit.number}/revoke", {}, format="json")
-    unknown = owner.post("/api/v1/permits/LIFES-P-2026-999999/revoke", {"reason": "x"},
-                         format="json")
+    unknown = owner.post(
+        "/api/v1/permits/LIFES-P-2026-999999/revoke", {"reason": "x"}, format="json"
+    )
 
     assert (not_allowed.status_code, not_allowed.json()["code"]) == (403, "permission_denied")
     assert (no_reason.status_code, list(no_reason.json()["errors"])) == (400, ["reason"])
@@ -65,14 +76,18 @@ def test_api_refusals_are_json_and_change_nothing(permit, consented, token_clien
 
 
 @pytest.mark.django_db
-def test_an_owner_issues_through_the_api_and_the_requester_cannot(approved, consented,
-                                                                   token_client):
+def test_an_owner_issues_through_the_api_and_the_requester_cannot(
+    approved, consented, token_client
+):
     refused = token_client(consented["requester"]).post(
-        "/api/v1/permits/issue", {"request": approved.reference}, format="json")
+        "/api/v1/permits/issue", {"request": approved.reference}, format="json"
+    )
     issued = token_client(consented["owner"]).post(
-        "/api/v1/permits/issue", {"request": approved.reference}, format="json")
+        "/api/v1/permits/issue", {"request": approved.reference}, format="json"
+    )
     twice = token_client(consented["owner"]).post(
-        "/api/v1/permits/issue", {"request": approved.reference}, format="json")
+        "/api/v1/permits/issue", {"request": approved.reference}, format="json"
+    )
 
     assert refused.status_code == 403
     assert issued.status_code == 201

@@ -72,8 +72,10 @@ def test_approving_the_same_request_twice_at_once_issues_one_permit(consented):
     assert request.state == RequestState.APPROVED
 
     # the signal delivered twice (two tasks), and an owner pressing the button meanwhile
-    outcomes = race([lambda: issue_permit_task(request.pk)] * 3
-                    + [lambda: permit_issue(actor=None, request_id=request.pk)] * 3)
+    outcomes = race(
+        [lambda: issue_permit_task(request.pk)] * 3
+        + [lambda: permit_issue(actor=None, request_id=request.pk)] * 3
+    )
 
     assert outcomes.count("done") == 1
     assert set(outcomes) - {"done"} <= {"invalid_state", "nothing"}
@@ -92,9 +94,13 @@ def test_racing_revocations_revoke_once_and_the_list_names_the_permit(consented)
     permit = permit_issue(actor=None, request_id=request.pk)
     actors = [consented["owner"], consented["chair"]] * 2
 
-    outcomes = race([lambda actor=actor: permit_revoke(actor=actor, number=permit.number,
-                                                      reason="Racing.") for actor in actors]
-                    + [revocation_list_publish] * 2)
+    outcomes = race(
+        [
+            lambda actor=actor: permit_revoke(actor=actor, number=permit.number, reason="Racing.")
+            for actor in actors
+        ]
+        + [revocation_list_publish] * 2
+    )
 
     assert outcomes == ["done"] + ["invalid_state"] * 3 + ["nothing"] * 2
     permit.refresh_from_db()

@@ -33,15 +33,21 @@ def test_the_register_api_is_public_and_shows_no_person(permit, client):
     body = response.json()
     assert body["count"] == 1
     assert body["results"][0] == {
-        "number": permit.number, "status": "active",
+        "number": permit.number,
+        "status": "active",
         "issued_at": body["results"][0]["issued_at"],
         "valid_from": body["results"][0]["valid_from"],
         "valid_until": body["results"][0]["valid_until"],
-        "holder_organisation": "Leiden University", "holder_organisation_ror": "027bh9e22",
-        "datasets": [{"id": DATASET, "title": "Leiden Diabetes Cohort",
-                      "persistent_identifier": "https://doi.org/10.5072/lifes.diabetes.2019"}],
-        "purpose": {"codes": ["DUO:0000007"], "diseases": ["MONDO:0005148"],
-                    "commercial": False},
+        "holder_organisation": "Leiden University",
+        "holder_organisation_ror": "027bh9e22",
+        "datasets": [
+            {
+                "id": DATASET,
+                "title": "Leiden Diabetes Cohort",
+                "persistent_identifier": "https://doi.org/10.5072/lifes.diabetes.2019",
+            }
+        ],
+        "purpose": {"codes": ["DUO:0000007"], "diseases": ["MONDO:0005148"], "commercial": False},
     }
     text = response.content.decode()
     for value in personal_data(User.objects.all()):
@@ -75,9 +81,9 @@ def test_the_register_page_is_public_and_shows_no_person(permit, consented, clie
 
 
 @pytest.mark.django_db
-def test_the_passport_holds_a_verifiable_visa_per_permit_and_dataset(permit, token_client,
-                                                                     consented, client,
-                                                                     settings, key_dir):
+def test_the_passport_holds_a_verifiable_visa_per_permit_and_dataset(
+    permit, token_client, consented, client, settings, key_dir
+):
     response = token_client(consented["requester"]).get("/api/v1/ga4gh/passport")
 
     assert response.status_code == 200
@@ -95,15 +101,18 @@ def test_the_passport_holds_a_verifiable_visa_per_permit_and_dataset(permit, tok
     assert claims["exp"] <= int(permit.valid_until.timestamp())
     assert claims["exp"] - claims["iat"] <= settings.VISA_TTL
     assert claims["ga4gh_visa_v1"] == {
-        "type": "ControlledAccessGrants", "asserted": int(permit.issued_at.timestamp()),
+        "type": "ControlledAccessGrants",
+        "asserted": int(permit.issued_at.timestamp()),
         "value": "https://doi.org/10.5072/lifes.diabetes.2019",
-        "source": "https://ror.org/05xvt9f17", "by": "dac",
+        "source": "https://ror.org/05xvt9f17",
+        "by": "dac",
     }
     # an independent JOSE library agrees
     signed = jwcrypto_jws.JWS()
     signed.deserialize(visas[0])
-    signed.verify(jwcrypto_jwk.JWKSet.from_json(json.dumps(published)).get_key(header["kid"]),
-                  alg="ES256")
+    signed.verify(
+        jwcrypto_jwk.JWKSet.from_json(json.dumps(published)).get_key(header["kid"]), alg="ES256"
+    )
     assert json.loads(signed.payload) == claims
     assert stat.S_IMODE((key_dir / VISA_KEY_FILE).stat().st_mode) == 0o600
 

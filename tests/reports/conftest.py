@@ -34,8 +34,12 @@ def permitted(demo):
 def stranger(db):
     from accounts.services import user_create
 
-    return user_create(actor=None, email="stranger@example.org", full_name="Sam Stranger",
-                       password="a-long-test-password")
+    return user_create(
+        actor=None,
+        email="stranger@example.org",
+        full_name="Sam Stranger",
+        password="a-long-test-password",
+    )
 
 
 def pdf_text(data: bytes) -> str:

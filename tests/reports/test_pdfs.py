@@ -22,8 +22,9 @@ def _xmp(report) -> bytes:
 
 
 def _generated_event(report) -> AuditEvent:
-    return AuditEvent.objects.get(action="report.generated", object_type="reports.report",
-                                  object_id=str(report.pk))
+    return AuditEvent.objects.get(
+        action="report.generated", object_type="reports.report", object_id=str(report.pk)
+    )
 
 
 def _assert_recorded(report) -> bytes:
@@ -33,9 +34,13 @@ def _assert_recorded(report) -> bytes:
     assert data.startswith(b"%PDF-")
     assert report.sha256 == hashlib.sha256(data).hexdigest()
     event = _generated_event(report)
-    assert event.payload == {"kind": report.kind, "subject": report.subject,
-                             "sha256": report.sha256, "head_seq": report.head_seq,
-                             "head_hash": report.head_hash}
+    assert event.payload == {
+        "kind": report.kind,
+        "subject": report.subject,
+        "sha256": report.sha256,
+        "head_seq": report.head_seq,
+        "head_hash": report.head_hash,
+    }
     assert event.seq > report.head_seq
     assert report.is_chain_intact is True
     assert chain_verify().is_intact
@@ -70,8 +75,9 @@ def test_certificate_states_the_permit_with_its_fingerprint(permitted, demo):
 
 def test_period_report_for_the_hub_counts_the_period(permitted, demo):
     today = timezone.localdate()
-    report = build(demo["auditor"], kind="period", period_start=today - dt.timedelta(days=30),
-                   period_end=today)
+    report = build(
+        demo["auditor"], kind="period", period_start=today - dt.timedelta(days=30), period_end=today
+    )
     text = pdf_text(_assert_recorded(report))
     assert report.subject == "hub"
     assert "Period report" in text

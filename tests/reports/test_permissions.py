@@ -35,9 +35,11 @@ def test_the_requester_cannot_get_a_period_report(permitted, demo, api_client):
     before = _state()
     api_client.force_authenticate(demo["requester"])
 
-    response = api_client.post("/api/v1/reports", {
-        "kind": "period", "period_start": "2026-01-01", "period_end": "2026-12-31"},
-        format="json")
+    response = api_client.post(
+        "/api/v1/reports",
+        {"kind": "period", "period_start": "2026-01-01", "period_end": "2026-12-31"},
+        format="json",
+    )
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
@@ -72,16 +74,21 @@ def test_bad_input_is_a_400_never_a_500(demo, api_client, client):
         {"kind": "period", "period_start": "2026-12-31", "period_end": "2026-01-01"},
         {"kind": "period", "period_start": "yesterday", "period_end": "2026-01-01"},
         {"kind": "period", "period_start": "2026-01-01"},
-        {"kind": "period", "period_start": "2026-01-01", "period_end": "2026-02-01",
-         "organisation": 999999},
+        {
+            "kind": "period",
+            "period_start": "2026-01-01",
+            "period_end": "2026-02-01",
+            "organisation": 999999,
+        },
     ]
     for body in cases:
         response = api_client.post("/api/v1/reports", body, format="json")
         assert response.status_code == 400, body
         assert response.json()["code"] == "invalid"
     client.force_login(demo["auditor"])
-    response = client.post("/reports/", {"kind": "period", "period_start": "2026-12-31",
-                                         "period_end": "2026-01-01"})
+    response = client.post(
+        "/reports/", {"kind": "period", "period_start": "2026-12-31", "period_end": "2026-01-01"}
+    )
     assert response.status_code == 400
     assert "The end must not be before the start." in response.content.decode()
     assert _state() == before
@@ -90,9 +97,15 @@ def test_bad_input_is_a_400_never_a_500(demo, api_client, client):
 def test_an_auditor_asks_for_a_period_report_through_the_api(demo, api_client):
     api_client.force_authenticate(demo["auditor"])
     today = dt.date.today()  # noqa: DTZ011 - a calendar date, as a user would type it
-    response = api_client.post("/api/v1/reports", {
-        "kind": "period", "period_start": str(today - dt.timedelta(days=7)),
-        "period_end": str(today)}, format="json")
+    response = api_client.post(
+        "/api/v1/reports",
+        {
+            "kind": "period",
+            "period_start": str(today - dt.timedelta(days=7)),
+            "period_end": str(today),
+        },
+        format="json",
+    )
     assert response.status_code == 202
     body = response.json()
     assert body["kind"] == "period"

@@ -18,11 +18,14 @@ def test_a_long_dossier_shows_increasing_progress_while_it_runs(permitted, demo,
     request, _permit = permitted
     with transaction.atomic():
         for number in range(1000):
-            audit_record(actor=demo["requester"], action="request.note", target=request,
-                         payload={"n": number})
+            audit_record(
+                actor=demo["requester"],
+                action="request.note",
+                target=request,
+                payload={"n": number},
+            )
     with TestCase.captureOnCommitCallbacks(execute=False):
-        report = report_request(actor=demo["requester"], kind="dossier",
-                                subject=request.reference)
+        report = report_request(actor=demo["requester"], kind="dossier", subject=request.reference)
     client.force_login(demo["requester"])
     seen: list[int] = []
     pages: list[tuple[int, str]] = []

@@ -30,30 +30,55 @@ def review(world):
 
     admin = world["admin"]
     lumc = world["owner"].memberships.get().organisation
-    owner2 = user_create(actor=None, email="owner2@demo.lifes.test", full_name="Otto Owner",
-                         password="a-long-test-password")
+    owner2 = user_create(
+        actor=None,
+        email="owner2@demo.lifes.test",
+        full_name="Otto Owner",
+        password="a-long-test-password",
+    )
     membership_add(actor=None, user=owner2, organisation=lumc, role="steward")
     cardio = Dataset.objects.get(slug="lumc-cardiovascular-biobank")
     dataset_stewards_set(actor=admin, dataset=cardio, stewards=[owner2])
     ethics = ReviewBoard.objects.filter(kind=BoardKind.ETHICS).first()
     if ethics is None:
-        ethics = services.board_create(actor=admin, name="LUMC Medical Ethics Committee",
-                                       kind=BoardKind.ETHICS, organisation=lumc, min_votes=2)
+        ethics = services.board_create(
+            actor=admin,
+            name="LUMC Medical Ethics Committee",
+            kind=BoardKind.ETHICS,
+            organisation=lumc,
+            min_votes=2,
+        )
         services.board_member_add(actor=admin, board=ethics, user=world["chair"], role="chair")
         services.board_member_add(actor=admin, board=ethics, user=world["member1"])
         services.board_member_add(actor=admin, board=ethics, user=world["member2"])
-    member3 = user_create(actor=None, email="member3@demo.lifes.test", full_name="Mara Member",
-                          password="a-long-test-password")
-    dac = services.board_create(actor=admin, name="Cardio Data Access Committee",
-                                kind=BoardKind.DAC, organisation=lumc,
-                                quorum_rule="chair_decides", min_votes=1)
+    member3 = user_create(
+        actor=None,
+        email="member3@demo.lifes.test",
+        full_name="Mara Member",
+        password="a-long-test-password",
+    )
+    dac = services.board_create(
+        actor=admin,
+        name="Cardio Data Access Committee",
+        kind=BoardKind.DAC,
+        organisation=lumc,
+        quorum_rule="chair_decides",
+        min_votes=1,
+    )
     services.board_member_add(actor=admin, board=dac, user=owner2, role="chair")
     services.board_member_add(actor=admin, board=dac, user=member3)
     diabetes = Dataset.objects.get(slug="leiden-diabetes-cohort")
     services.dataset_boards_set(actor=admin, dataset=diabetes, boards=[ethics])
     services.dataset_boards_set(actor=admin, dataset=cardio, boards=[ethics, dac])
-    return {"ethics": ethics, "dac": dac, "owner2": owner2, "member3": member3,
-            "diabetes": diabetes, "cardio": cardio, **world}
+    return {
+        "ethics": ethics,
+        "dac": dac,
+        "owner2": owner2,
+        "member3": member3,
+        "diabetes": diabetes,
+        "cardio": cardio,
+        **world,
+    }
 
 
 COMPLETE_ANSWERS = {
@@ -77,14 +102,23 @@ COMPLETE_ANSWERS = {
 }
 
 
-def fill_draft(requester: User, datasets: list[str], *, title: str = "Glycaemic control and BMI",
-               answers: dict | None = None) -> AccessRequest:
+def fill_draft(
+    requester: User,
+    datasets: list[str],
+    *,
+    title: str = "Glycaemic control and BMI",
+    answers: dict | None = None,
+) -> AccessRequest:
     request = services.request_create(actor=requester, title=title)
     services.request_update(
-        actor=requester, request_id=request.pk, changes={**COMPLETE_ANSWERS, **(answers or {})},
+        actor=requester,
+        request_id=request.pk,
+        changes={**COMPLETE_ANSWERS, **(answers or {})},
         datasets=list(Dataset.objects.filter(slug__in=datasets)),
-        algorithms=list(Algorithm.objects.filter(name="mean-bmi-by-sex")))
-    services.attachment_add(actor=requester, request_id=request.pk, kind="ethics_letter",
-                            upload=pdf_upload())
+        algorithms=list(Algorithm.objects.filter(name="mean-bmi-by-sex")),
+    )
+    services.attachment_add(
+        actor=requester, request_id=request.pk, kind="ethics_letter", upload=pdf_upload()
+    )
     request.refresh_from_db()
     return request

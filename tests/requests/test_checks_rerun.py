@@ -13,15 +13,20 @@ from tests.requests.conftest import fill_draft
 
 @pytest.mark.django_db
 def test_a_withdrawal_updates_the_cohort_check_of_a_request_in_review(
-        review, django_capture_on_commit_callbacks):
+    review, django_capture_on_commit_callbacks
+):
     request = fill_draft(review["requester"], ["leiden-diabetes-cohort"])
     with django_capture_on_commit_callbacks(execute=True):
         services.request_submit(actor=review["requester"], request_id=request.pk)
     before = CheckResult.objects.get(request=request, name="cohort_size")
     counted = before.details
     dataset = review["diabetes"]
-    pseudonym = (Participant.objects.filter(dataset=dataset).order_by("pseudonym")
-                 .values_list("pseudonym", flat=True).first())
+    pseudonym = (
+        Participant.objects.filter(dataset=dataset)
+        .order_by("pseudonym")
+        .values_list("pseudonym", flat=True)
+        .first()
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         consent_withdraw(actor=None, dataset=dataset, pseudonym=pseudonym, note="By letter.")

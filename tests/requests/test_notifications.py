@@ -34,13 +34,15 @@ def test_emails_are_sent_only_after_commit(review, django_capture_on_commit_call
         for callback in callbacks:
             callback()
     assert [m.to for m in mail.outbox if "was submitted" in m.subject] == [
-        ["requester@demo.lifes.test"]]
+        ["requester@demo.lifes.test"]
+    ]
     assert any(m.subject.startswith("Review requested") for m in mail.outbox)
 
 
 @pytest.mark.django_db
 def test_deadline_reminders_go_to_members_who_have_not_voted_once(
-        review, django_capture_on_commit_callbacks):
+    review, django_capture_on_commit_callbacks
+):
     request = routed(review)
     services.vote_cast(actor=review["member1"], request_id=request.pk, choice="approve")
     stage = ReviewStage.objects.get(request=request, state="open")

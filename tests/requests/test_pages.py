@@ -15,8 +15,7 @@ from requests_app.selectors import requests_visible_to
 def test_every_demo_person_can_open_every_request_page_they_may_see(client):
     seed_demo()
     states = set(AccessRequest.objects.values_list("state", flat=True))
-    assert {"draft", "in_review", "changes_requested", "rejected", "withdrawn",
-            "closed"} <= states
+    assert {"draft", "in_review", "changes_requested", "rejected", "withdrawn", "closed"} <= states
     people = User.objects.filter(is_machine=False)
     for person in people:
         client.force_login(person)
@@ -50,9 +49,14 @@ def test_the_wizard_saves_a_section_and_moves_on(client):
     seed_demo()
     draft = AccessRequest.objects.get(state="draft")
     client.force_login(draft.requester)
-    response = client.post(f"/requests/{draft.reference}/edit/outputs/", {
-        "expected_outputs": "Means per group", "period_start": "2027-01-01",
-        "period_end": "2027-12-31"})
+    response = client.post(
+        f"/requests/{draft.reference}/edit/outputs/",
+        {
+            "expected_outputs": "Means per group",
+            "period_start": "2027-01-01",
+            "period_end": "2027-12-31",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"].endswith("/edit/review/")
     draft.refresh_from_db()
@@ -69,7 +73,6 @@ def test_irreversible_actions_ask_for_confirmation_first(client):
     assert "cannot be undone" in first.content.decode()
     draft.refresh_from_db()
     assert draft.state == "draft"
-    client.post(f"/requests/{draft.reference}/act/withdraw/", {"reason": "x",
-                                                               "confirmed": "yes"})
+    client.post(f"/requests/{draft.reference}/act/withdraw/", {"reason": "x", "confirmed": "yes"})
     draft.refresh_from_db()
     assert draft.state == "withdrawn"

@@ -51,8 +51,9 @@ def in_review(review, datasets=("leiden-diabetes-cohort",)):
 def test_a_double_vote_counts_once(review):
     request = in_review(review)
     member = review["member1"]
-    outcomes = race(*[lambda: services.vote_cast(actor=member, request_id=request.pk,
-                                                 choice="approve")] * 4)
+    outcomes = race(
+        *[lambda: services.vote_cast(actor=member, request_id=request.pk, choice="approve")] * 4
+    )
     assert outcomes == ["already_voted"] * 3 + ["ok"]
     assert Vote.objects.filter(voter=member).count() == 1
     assert chain_verify().is_intact
@@ -64,15 +65,18 @@ def test_two_chairs_closing_close_once(review):
     from requests_app.services import board_member_add
 
     second_chair = review["member2"]
-    board_member_add(actor=review["admin"], board=review["ethics"], user=second_chair,
-                     role="secretary")
+    board_member_add(
+        actor=review["admin"], board=review["ethics"], user=second_chair, role="secretary"
+    )
     request = in_review(review)
     for voter in (review["member1"], second_chair):
         services.vote_cast(actor=voter, request_id=request.pk, choice="approve")
     events = AuditEvent.objects.count()
 
-    outcomes = race(lambda: services.round_close(actor=review["chair"], request_id=request.pk),
-                    lambda: services.round_close(actor=second_chair, request_id=request.pk))
+    outcomes = race(
+        lambda: services.round_close(actor=review["chair"], request_id=request.pk),
+        lambda: services.round_close(actor=second_chair, request_id=request.pk),
+    )
 
     assert outcomes[1] == "ok"
     assert outcomes[0] in ("invalid_state", "permission_denied")
@@ -91,12 +95,18 @@ def test_two_owners_granting_at_once_approve_once(review):
     services.round_close(actor=review["owner2"], request_id=request.pk, decision="approve")
 
     outcomes = race(
-        lambda: services.dataset_decide(actor=review["owner"], request_id=request.pk,
-                                        dataset_slug="leiden-diabetes-cohort",
-                                        decision="granted"),
-        lambda: services.dataset_decide(actor=review["owner2"], request_id=request.pk,
-                                        dataset_slug="lumc-cardiovascular-biobank",
-                                        decision="granted"),
+        lambda: services.dataset_decide(
+            actor=review["owner"],
+            request_id=request.pk,
+            dataset_slug="leiden-diabetes-cohort",
+            decision="granted",
+        ),
+        lambda: services.dataset_decide(
+            actor=review["owner2"],
+            request_id=request.pk,
+            dataset_slug="lumc-cardiovascular-biobank",
+            decision="granted",
+        ),
     )
 
     assert outcomes == ["ok", "ok"]

@@ -43,28 +43,40 @@ def expected_roles(actor: str, situation: str) -> set[Role]:
     }[actor]
 
 
-ACTORS = ("requester", "team_member", "board_member", "board_chair", "data_owner", "auditor",
-          "staff", "outsider", "system")
+ACTORS = (
+    "requester",
+    "team_member",
+    "board_member",
+    "board_chair",
+    "data_owner",
+    "auditor",
+    "staff",
+    "outsider",
+    "system",
+)
 
 
 def commands() -> dict[str, Callable[..., Any]]:
     from permits.services import permit_issue
 
     return {
-        "edit": lambda a, r: services.request_update(actor=a, request_id=r,
-                                                     changes={"lay_summary": "Edited."}),
+        "edit": lambda a, r: services.request_update(
+            actor=a, request_id=r, changes={"lay_summary": "Edited."}
+        ),
         "submit": lambda a, r: services.request_submit(actor=a, request_id=r),
         "resubmit": lambda a, r: services.request_resubmit(actor=a, request_id=r),
         "withdraw": lambda a, r: services.request_withdraw(actor=a, request_id=r),
         "route": lambda a, r: services.request_route(actor=a, request_id=r),
         "accept_terms": lambda a, r: services.terms_accept(actor=a, request_id=r),
         "comment": lambda a, r: services.comment_add(actor=a, request_id=r, body="A question."),
-        "declare_conflict": lambda a, r: services.conflict_declare(actor=a, request_id=r,
-                                                                   has_conflict=False),
+        "declare_conflict": lambda a, r: services.conflict_declare(
+            actor=a, request_id=r, has_conflict=False
+        ),
         "vote": lambda a, r: services.vote_cast(actor=a, request_id=r, choice="approve"),
         "close_round": lambda a, r: services.round_close(actor=a, request_id=r),
         "decide_dataset": lambda a, r: services.dataset_decide(
-            actor=a, request_id=r, dataset_slug="leiden-diabetes-cohort", decision="granted"),
+            actor=a, request_id=r, dataset_slug="leiden-diabetes-cohort", decision="granted"
+        ),
         "issue_permit": lambda a, r: permit_issue(actor=a, request_id=r),
         "amend": lambda a, r: services.request_amend(actor=a, request_id=r),
         "close": lambda a, r: services.request_close(actor=a, request_id=r),
@@ -74,24 +86,32 @@ def commands() -> dict[str, Callable[..., Any]]:
 @pytest.fixture
 def people(review):
     make = lambda email, **flags: user_create(  # noqa: E731
-        actor=None, email=email, password="a-long-test-password", **flags)
+        actor=None, email=email, password="a-long-test-password", **flags
+    )
     voter_a, voter_b = make("voter.a@demo.lifes.test"), make("voter.b@demo.lifes.test")
     for voter in (voter_a, voter_b):
         services.board_member_add(actor=review["admin"], board=review["ethics"], user=voter)
     team = make("team@demo.lifes.test")
     return {
-        "requester": review["requester"], "team_member": team, "board_member": review["member1"],
-        "board_chair": review["chair"], "data_owner": review["owner"],
-        "auditor": review["auditor"], "staff": make("staff@demo.lifes.test", is_staff=True),
-        "outsider": review["industry"], "system": None, "voters": (voter_a, voter_b),
+        "requester": review["requester"],
+        "team_member": team,
+        "board_member": review["member1"],
+        "board_chair": review["chair"],
+        "data_owner": review["owner"],
+        "auditor": review["auditor"],
+        "staff": make("staff@demo.lifes.test", is_staff=True),
+        "outsider": review["industry"],
+        "system": None,
+        "voters": (voter_a, voter_b),
     }
 
 
 def build(situation: str, people: dict[str, Any]) -> AccessRequest:
     requester, chair = people["requester"], people["board_chair"]
     request = fill_draft(requester, ["leiden-diabetes-cohort"])
-    services.team_member_invite(actor=requester, request_id=request.pk,
-                                email=people["team_member"].email)
+    services.team_member_invite(
+        actor=requester, request_id=request.pk, email=people["team_member"].email
+    )
     if situation == "draft":
         return request
     if situation == "withdrawn":
@@ -101,8 +121,9 @@ def build(situation: str, people: dict[str, Any]) -> AccessRequest:
     if situation == "submitted":
         return request
     services.request_route(actor=None, request_id=request.pk)
-    choice = {"changes_requested": "request_changes", "rejected": "reject"}.get(situation,
-                                                                                "approve")
+    choice = {"changes_requested": "request_changes", "rejected": "reject"}.get(
+        situation, "approve"
+    )
     for voter in people["voters"]:
         services.vote_cast(actor=voter, request_id=request.pk, choice=choice, comment="Because.")
     if situation == "in_review:boards":
@@ -110,8 +131,12 @@ def build(situation: str, people: dict[str, Any]) -> AccessRequest:
     services.round_close(actor=chair, request_id=request.pk)
     if situation in ("in_review:owners", "changes_requested", "rejected"):
         return request
-    services.dataset_decide(actor=people["data_owner"], request_id=request.pk,
-                            dataset_slug="leiden-diabetes-cohort", decision="granted")
+    services.dataset_decide(
+        actor=people["data_owner"],
+        request_id=request.pk,
+        dataset_slug="leiden-diabetes-cohort",
+        decision="granted",
+    )
     if situation == "approved":
         return request
     from permits.services import permit_issue
@@ -127,10 +152,14 @@ def build(situation: str, people: dict[str, Any]) -> AccessRequest:
 def footprint(request_id: int) -> tuple:
     request = AccessRequest.objects.get(pk=request_id)
     return (
-        request.state, request.round, request.lay_summary,
-        request.submissions.count(), request.stages.count(),
+        request.state,
+        request.round,
+        request.lay_summary,
+        request.submissions.count(),
+        request.stages.count(),
         tuple(request.stages.values_list("state", flat=True).order_by("pk")),
-        request.comments.count(), request.team.filter(accepted_terms_at__isnull=False).count(),
+        request.comments.count(),
+        request.team.filter(accepted_terms_at__isnull=False).count(),
         request.checks.count(),
         tuple(request.requested_datasets.values_list("decision", flat=True)),
         sum(s.votes.count() + s.declarations.count() for s in request.stages.all()),
@@ -150,8 +179,9 @@ def test_every_role_tries_every_action(situation, people, django_capture_on_comm
     for transition in TRANSITIONS:
         for actor_name in ACTORS:
             actor = people[actor_name]
-            allowed = (situation in transition.sources
-                       and bool(expected_roles(actor_name, situation) & transition.roles))
+            allowed = situation in transition.sources and bool(
+                expected_roles(actor_name, situation) & transition.roles
+            )
             before = footprint(request.pk)
             outcome = ""
             try:

@@ -27,12 +27,12 @@ def test_who_sees_a_routed_request(client, review):
     draft = fill_draft(review["requester"], ["leiden-diabetes-cohort"], title="Private draft")
     expectations = {
         "requester": {request.reference, draft.reference},
-        "member1": {request.reference},       # routed to their board
+        "member1": {request.reference},  # routed to their board
         "chair": {request.reference},
-        "owner": {request.reference},         # for their dataset, once submitted
+        "owner": {request.reference},  # for their dataset, once submitted
         "auditor": {request.reference, draft.reference},
-        "industry": set(),                    # nobody else
-        "owner2": set(),                      # owner of a dataset not in the request
+        "industry": set(),  # nobody else
+        "owner2": set(),  # owner of a dataset not in the request
     }
     for name, visible in expectations.items():
         user = review[name]
@@ -44,15 +44,15 @@ def test_who_sees_a_routed_request(client, review):
             page = client.get(f"/requests/{reference}/")
             detail = client.get(f"/api/v1/requests/{reference}")
             expected = 200 if reference in visible else 404
-            assert (page.status_code, detail.status_code) == (expected, expected), (name,
-                                                                                     reference)
+            assert (page.status_code, detail.status_code) == (expected, expected), (name, reference)
 
 
 @pytest.mark.django_db
 def test_team_members_see_the_request_after_accepting(client, review):
     request = fill_draft(review["requester"], ["leiden-diabetes-cohort"])
-    services.team_member_invite(actor=review["requester"], request_id=request.pk,
-                                email="member3@demo.lifes.test")
+    services.team_member_invite(
+        actor=review["requester"], request_id=request.pk, email="member3@demo.lifes.test"
+    )
     services.terms_accept(actor=review["member3"], request_id=request.pk)
     client.force_login(review["member3"])
     assert client.get(f"/api/v1/requests/{request.reference}").status_code == 200

@@ -20,20 +20,27 @@ def _published(path: str) -> list[tuple[int, str]]:
 
 
 class Command(BaseCommand):
-    help = ("Recompute the audit chain and check it passes through every signed checkpoint; "
-            "exit 0 with the head when intact, exit 1 naming the first break.")
+    help = (
+        "Recompute the audit chain and check it passes through every signed checkpoint; "
+        "exit 0 with the head when intact, exit 1 naming the first break."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=10000)
         parser.add_argument(
-            "--checkpoints", metavar="FILE",
+            "--checkpoints",
+            metavar="FILE",
             help="also check checkpoints kept outside the hub (JSON from the checkpoints API)",
         )
-        parser.add_argument("--skip-signatures", action="store_true",
-                            help="do not verify the checkpoints' signatures")
+        parser.add_argument(
+            "--skip-signatures",
+            action="store_true",
+            help="do not verify the checkpoints' signatures",
+        )
 
-    def handle(self, *args, batch_size: int, checkpoints: str | None, skip_signatures: bool,
-               **options):
+    def handle(
+        self, *args, batch_size: int, checkpoints: str | None, skip_signatures: bool, **options
+    ):
         verifier = None
         if not skip_signatures and getattr(settings, "AUDIT_CHECKPOINT_VERIFIER", ""):
             verifier = import_string(settings.AUDIT_CHECKPOINT_VERIFIER)

@@ -17,8 +17,7 @@ from audit.maintenance import audit_maintenance
 class Command(flush.Command):
     def handle(self, **options):
         database = options["database"]
-        if (not settings.AUDIT_MAINTENANCE_ON_FLUSH
-                or connections[database].vendor != "postgresql"):
+        if not settings.AUDIT_MAINTENANCE_ON_FLUSH or connections[database].vendor != "postgresql":
             return super().handle(**options)
         with audit_maintenance(using=database):
             return super().handle(**options)

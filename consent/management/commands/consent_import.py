@@ -30,15 +30,23 @@ class Command(BaseCommand):
         if not source.is_file():
             raise CommandError(f"{source}: no such file")
         try:
-            report = consent_import(actor=None, dataset=target, content=source.read_bytes(),
-                                    fmt=type, filename=source.name)
+            report = consent_import(
+                actor=None,
+                dataset=target,
+                content=source.read_bytes(),
+                fmt=type,
+                filename=source.name,
+            )
         except ConsentImportRefused as exc:
             for item in exc.report.refused:
                 self.stderr.write(f"{item['entry']}: {'; '.join(item['reasons'])}")
             raise CommandError(exc.message) from exc
         for line in report.ignored + report.notes:
             self.stdout.write(line)
-        self.stdout.write(self.style.SUCCESS(
-            f"{report.entries} consents read: {report.participants_created} new participants, "
-            f"{report.consents_recorded} consents recorded, {report.unchanged} unchanged; "
-            f"cohort version {report.version}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{report.entries} consents read: {report.participants_created} new participants, "
+                f"{report.consents_recorded} consents recorded, {report.unchanged} unchanged; "
+                f"cohort version {report.version}."
+            )
+        )

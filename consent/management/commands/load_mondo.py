@@ -37,8 +37,12 @@ def terms_in_use() -> set[str]:
     used: set[str] = set()
     for diseases in Dataset.objects.values_list("duo_diseases", flat=True):
         used.update(d for d in diseases or [] if isinstance(d, str))
-    used.update(ConsentProvision.objects.exclude(disease="").values_list("disease", flat=True)
-                .distinct().order_by())
+    used.update(
+        ConsentProvision.objects.exclude(disease="")
+        .values_list("disease", flat=True)
+        .distinct()
+        .order_by()
+    )
     return used
 
 
@@ -47,15 +51,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="mondo.obo, mondo.obo.gz, or a TSV (id, label, parents)")
-        parser.add_argument("--target", help="where to write it (default: $LIFES_MONDO_FILE, "
-                            "settings.MONDO_PATH or the shipped consent/data/mondo.tsv.gz)")
-        parser.add_argument("--force", action="store_true",
-                            help="install even if terms in use are missing from the release")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="report what would change and write nothing")
+        parser.add_argument(
+            "--target",
+            help="where to write it (default: $LIFES_MONDO_FILE, "
+            "settings.MONDO_PATH or the shipped consent/data/mondo.tsv.gz)",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="install even if terms in use are missing from the release",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="report what would change and write nothing"
+        )
 
-    def handle(self, *args, path: str, target: str | None, force: bool, dry_run: bool,
-               **options) -> None:
+    def handle(
+        self, *args, path: str, target: str | None, force: bool, dry_run: bool, **options
+    ) -> None:
         source = Path(path)
         if not source.is_file():
             raise CommandError(f"{source}: no such file")
@@ -64,8 +76,10 @@ class Command(BaseCommand):
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise CommandError(f"{source}: cannot read it as MONDO: {exc}") from exc
         if ROOT not in terms:
-            raise CommandError(f"{source}: {len(terms)} terms but no {ROOT} (disease or "
-                               "disorder); is this a MONDO release?")
+            raise CommandError(
+                f"{source}: {len(terms)} terms but no {ROOT} (disease or "
+                "disorder); is this a MONDO release?"
+            )
         destination = Path(target) if target else default_target()
         try:
             before = set(vocab.read_mondo_file(destination)) if destination.exists() else set()
@@ -76,10 +90,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"MONDO from {source.name}: {len(terms)} terms, {parents} is_a links "
             f"(was {len(before)} terms: {len(set(terms) - before)} added, "
-            f"{len(before - set(terms))} removed)")
+            f"{len(before - set(terms))} removed)"
+        )
         if missing:
-            message = (f"{len(missing)} disease terms in use are not in this release: "
-                       f"{', '.join(missing[:20])}{' …' if len(missing) > 20 else ''}")
+            message = (
+                f"{len(missing)} disease terms in use are not in this release: "
+                f"{', '.join(missing[:20])}{' …' if len(missing) > 20 else ''}"
+            )
             if not force:
                 raise CommandError(message + " (use --force to install anyway)")
             self.stderr.write("warning: " + message)
@@ -103,7 +120,14 @@ class Command(BaseCommand):
                 os.unlink(temporary)
         shipped = destination.resolve() == vocab.MONDO_TSV_GZ.resolve()
         vocab.configure(mondo_path=None if shipped else destination)
-        self.stdout.write(self.style.SUCCESS(
-            f"Wrote {len(terms)} MONDO terms to {destination}. Restart web and worker processes"
-            + ("" if shipped or os.environ.get(vocab.ENV_MONDO) else
-               f" with {vocab.ENV_MONDO}={destination}") + " to use them."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {len(terms)} MONDO terms to {destination}. Restart web and worker processes"
+                + (
+                    ""
+                    if shipped or os.environ.get(vocab.ENV_MONDO)
+                    else f" with {vocab.ENV_MONDO}={destination}"
+                )
+                + " to use them."
+            )
+        )

@@ -14,6 +14,7 @@ class Command(BaseCommand):
         if permit is None or not permit.token:
             raise CommandError(f"No permit {options['number']}.")
         if permit.effective_status != "active":
-            self.stderr.write(f"note: permit {permit.number} is {permit.effective_status}; "
-                              "nodes will refuse it.")
+            self.stderr.write(
+                f"note: permit {permit.number} is {permit.effective_status}; nodes will refuse it."
+            )
         self.stdout.write(permit.token)

@@ -6,8 +6,10 @@ from permits.models import SigningKey, SigningKeyStatus
 
 
 class Command(BaseCommand):
-    help = ("Make a new active signing key. The old one is retired but stays in the JWKS while "
-            "permits it signed are valid.")
+    help = (
+        "Make a new active signing key. The old one is retired but stays in the JWKS while "
+        "permits it signed are valid."
+    )
 
     def handle(self, *args, **options):
         old = SigningKey.objects.filter(status=SigningKeyStatus.ACTIVE).first()
