@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run test bench lint format clean
+.PHONY: install sysdeps run test bench lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,17 +23,22 @@ run: install
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
-browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# Debian packages the tests use: Chromium for the browser tests (Playwright drives it; no
+# browser download) and gettext's msgfmt for the catalogue check.
+SYSDEPS := chromium:/usr/bin/chromium gettext:/usr/bin/msgfmt
+sysdeps:
+	@missing=""; for pair in $(SYSDEPS); do \
+	  [ -x "$${pair#*:}" ] || missing="$$missing $${pair%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
-	     (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); \
-	  else echo "Install Debian's chromium (apt-get install chromium) for the browser tests"; fi; \
+	    echo "apt-get install$$missing"; \
+	    (apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq $$missing >/dev/null)); \
+	  else echo "Install these Debian packages for the browser tests:$$missing"; fi; \
 	fi
 
 # The whole suite; uses DATABASE_URL / CELERY_BROKER_URL when they are set (CI sets both).
-test: install browser
+test: install sysdeps
 	$(PY) -m ruff check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
