@@ -26,7 +26,7 @@ from requests_app.answers import (
     missing_by_section,
     redact,
 )
-from requests_app.models import ReviewStage, StageState
+from requests_app.models import StageState, Vote
 from requests_app.permissions import can_see_private, open_stage, roles_of, situation_of
 from requests_app.selectors import (
     board_queue,
@@ -250,14 +250,13 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "stages": obj.stages.select_related("board").order_by("round", "order"),
         "open_stage": stage,
         "my_declaration": my_declaration,
+        # Board members and auditors see this round's votes; the requester sees the outcome.
         "votes": (
-            ReviewStage.objects.none()
-            if not is_board
-            else [
-                v
-                for s in obj.stages.filter(round=obj.round)
-                for v in s.votes.select_related("voter")
-            ]
+            Vote.objects.filter(stage__request=obj, stage__round=obj.round)
+            .select_related("voter")
+            .order_by("cast_at")
+            if is_board
+            else []
         ),
         "items": obj.requested_datasets.select_related("dataset"),
         "my_datasets": set(
