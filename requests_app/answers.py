@@ -223,7 +223,8 @@ def _label(field: str) -> str:
     if field in _EXTRA_LABELS:
         return str(_EXTRA_LABELS[field])
     try:
-        return str(AccessRequest._meta.get_field(field).verbose_name).capitalize()
+        label = str(AccessRequest._meta.get_field(field).verbose_name)
+        return label[:1].upper() + label[1:]  # keep acronyms (EHDS, GDPR, DPIA) as they are
     except Exception:  # noqa: BLE001 - an answer of an older round may name a retired field
         return field.replace("_", " ").capitalize()
 
