@@ -29,6 +29,7 @@ def test_every_demo_person_can_open_every_request_page_they_may_see(client):
                 body = response.content.decode()
                 assert "Safe project" in body
                 assert "Submitted answers" in body
+                assert "GDPR Art. 6 legal basis" in body  # labels, not field names
 
 
 @pytest.mark.django_db
