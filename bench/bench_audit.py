@@ -39,19 +39,13 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = "lifes_bench_audit"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 WRITERS = 8
-COLUMNS = (
-    "seq",
-    "occurred_at",
-    "actor_type",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+
+
+def columns() -> str:
+    """The audit table's columns in export order (imported once Django is set up)."""
+    from audit.exports import HEADER
+
+    return ", ".join(HEADER)
 
 
 def recreate_database() -> None:
@@ -125,7 +119,7 @@ def bench_appends(per_writer: int) -> tuple[float, float]:
         seq = next(counter)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO bench_plain ({', '.join(COLUMNS)}) "
+                f"INSERT INTO bench_plain ({columns()}) "
                 "VALUES (%s, now(), 'system', '', %s, 'bench.append', '', '', %s, %s, %s)",
                 [seq, label, f'{{"writer": {number}, "i": {i}}}', f"{seq - 1:064x}", f"{seq:064x}"],
             )
@@ -172,7 +166,7 @@ def load_chain(upto: int) -> None:
     connection.ensure_connection()
     with (
         connection.connection.cursor() as cursor,
-        cursor.copy(f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+        cursor.copy(f"COPY audit_auditevent ({columns()}) FROM STDIN") as copy,
     ):
         for seq in range(head + 1, upto + 1):
             moment += step
