@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -42,54 +39,6 @@ def rerun_checks_for_dataset_task(dataset_id: int) -> int:
 @shared_task(acks_late=True)
 def stage_reminders_task(batch_size: int = 200) -> int:
     """Remind board members who have not voted when a deadline is near (beat, in batches)."""
-    from audit.services import audit_record
-    from requests_app.models import ReviewStage, StageState
-    from requests_app.notifications import notify
+    from requests_app.services import stage_reminders_send
 
-    now = timezone.now()
-    sent = 0
-    due = (
-        ReviewStage.objects.filter(
-            state=StageState.OPEN, reminded_at__isnull=True, deadline__isnull=False
-        )
-        .select_related("board", "request")
-        .order_by("deadline")[:batch_size]
-    )
-    for stage in due:
-        if stage.deadline - timedelta(days=stage.board.reminder_days) > now:
-            continue
-        with transaction.atomic():
-            locked = (
-                ReviewStage.objects.select_for_update()
-                .filter(pk=stage.pk, reminded_at__isnull=True)
-                .first()
-            )
-            if locked is None:
-                continue  # another run reminded them already
-            voted = set(stage.votes.values_list("voter_id", flat=True))
-            recipients = [
-                m.user.email
-                for m in stage.board.memberships.select_related("user")
-                if m.user_id not in voted
-            ]
-            locked.reminded_at = now
-            locked.save(update_fields=["reminded_at"])
-            audit_record(
-                actor=None,
-                action="request.reminder",
-                target=stage.request,
-                payload={
-                    "reference": stage.request.reference,
-                    "board": stage.board.name,
-                    "deadline": stage.deadline.isoformat(),
-                    "recipients": len(recipients),
-                },
-            )
-            notify(
-                template="reminder",
-                request=stage.request,
-                recipients=recipients,
-                context={"stage": stage},
-            )
-            sent += 1
-    return sent
+    return stage_reminders_send(batch_size=batch_size)

@@ -20,6 +20,7 @@ from requests_app.services.review import (
     dataset_decide,
     request_close,
     round_close,
+    stage_reminders_send,
     vote_cast,
 )
 from requests_app.services.submission import (
@@ -51,6 +52,7 @@ __all__ = [
     "request_update",
     "request_withdraw",
     "round_close",
+    "stage_reminders_send",
     "team_member_invite",
     "team_member_remove",
     "terms_accept",

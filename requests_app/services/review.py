@@ -374,3 +374,60 @@ def request_close(*, actor: Any, request_id: int, reason: str = "") -> AccessReq
             lambda: request_closed.send(sender=AccessRequest, request_id=request.pk)
         )
     return request
+
+
+def stage_reminders_send(*, batch_size: int = 200) -> int:
+    """Remind, once per stage, the members who have not voted when its deadline is near.
+
+    Each stage is its own transaction; the row lock and the ``reminded_at`` filter make a second
+    run (or a second beat) skip stages already reminded.
+    """
+    from audit.services import audit_record
+
+    now = timezone.now()
+    sent = 0
+    due = (
+        ReviewStage.objects.filter(
+            state=StageState.OPEN, reminded_at__isnull=True, deadline__isnull=False
+        )
+        .select_related("board", "request")
+        .order_by("deadline")[:batch_size]
+    )
+    for stage in due:
+        if stage.deadline - timezone.timedelta(days=stage.board.reminder_days) > now:
+            continue
+        with transaction.atomic():
+            locked = (
+                ReviewStage.objects.select_for_update()
+                .filter(pk=stage.pk, reminded_at__isnull=True)
+                .first()
+            )
+            if locked is None:
+                continue  # another run reminded them already
+            voted = set(stage.votes.values_list("voter_id", flat=True))
+            recipients = [
+                m.user.email
+                for m in stage.board.memberships.select_related("user")
+                if m.user_id not in voted
+            ]
+            locked.reminded_at = now
+            locked.save(update_fields=["reminded_at"])
+            audit_record(
+                actor=None,
+                action="request.reminder",
+                target=stage.request,
+                payload={
+                    "reference": stage.request.reference,
+                    "board": stage.board.name,
+                    "deadline": stage.deadline.isoformat(),
+                    "recipients": len(recipients),
+                },
+            )
+            notify(
+                template="reminder",
+                request=stage.request,
+                recipients=recipients,
+                context={"stage": stage},
+            )
+            sent += 1
+    return sent
