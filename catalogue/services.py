@@ -8,6 +8,7 @@ from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import Organisation, User
+from accounts.permissions import require_staff
 from audit.services import audit_record
 from catalogue.models import Algorithm, Dataset, Node
 from catalogue.permissions import can_change_dataset
@@ -26,11 +27,6 @@ DATASET_EDITABLE = (
 )
 
 
-def _require_staff(actor: User | None) -> None:
-    if actor is not None and not actor.is_staff:
-        raise NotAllowed("Only hub staff can do this.")
-
-
 def node_create(
     *,
     actor: User | None,
@@ -40,7 +36,7 @@ def node_create(
     base_url: str = "",
     identity: User | None = None,
 ) -> Node:
-    _require_staff(actor)
+    require_staff(actor)
     with transaction.atomic():
         node = Node(
             identifier=identifier,
@@ -110,7 +106,7 @@ def dataset_create(
 ) -> Dataset:
     """Create a dataset. Its conditions are checked for shape here and for meaning by
     ``consent`` (which owns the DUO vocabulary) when they are set through it."""
-    _require_staff(actor)
+    require_staff(actor)
     with transaction.atomic():
         dataset = Dataset(
             slug=slug,
@@ -173,7 +169,7 @@ def dataset_update(*, actor: User, dataset: Dataset, **changes: Any) -> Dataset:
 
 
 def dataset_stewards_set(*, actor: User | None, dataset: Dataset, stewards: list[User]) -> Dataset:
-    _require_staff(actor)
+    require_staff(actor)
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
         _grant_stewards(dataset, stewards)
@@ -197,7 +193,7 @@ def algorithm_register(
     source_url: str = "",
     maintainer: Organisation | None = None,
 ) -> Algorithm:
-    _require_staff(actor)
+    require_staff(actor)
     with transaction.atomic():
         algorithm = Algorithm(
             name=name,

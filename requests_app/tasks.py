@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(

@@ -9,15 +9,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
+from accounts.permissions import require_staff
 from audit.services import audit_record
 from catalogue.models import Dataset
-from lifes.errors import NotAllowed
 from requests_app.models import BoardMembership, DatasetReviewStage, ReviewBoard
-
-
-def _require_staff(actor: Any) -> None:
-    if actor is not None and not actor.is_staff:
-        raise NotAllowed(_("Only hub staff can manage review boards."))
 
 
 def board_create(
@@ -33,7 +28,7 @@ def board_create(
     reminder_days: int = 3,
     contact_email: str = "",
 ) -> ReviewBoard:
-    _require_staff(actor)
+    require_staff(actor, _("Only hub staff can manage review boards."))
     with transaction.atomic():
         group = Group.objects.create(name=f"board:{name}"[:150])
         board = ReviewBoard(
@@ -69,7 +64,7 @@ def board_create(
 def board_member_add(
     *, actor: Any, board: ReviewBoard, user: User, role: str = "member"
 ) -> BoardMembership:
-    _require_staff(actor)
+    require_staff(actor, _("Only hub staff can manage review boards."))
     with transaction.atomic():
         membership, created = BoardMembership.objects.update_or_create(
             board=board, user=user, defaults={"role": role}
@@ -88,7 +83,7 @@ def dataset_boards_set(
     *, actor: Any, dataset: Dataset, boards: list[ReviewBoard]
 ) -> list[DatasetReviewStage]:
     """The boards that must approve this dataset's requests, in this order."""
-    _require_staff(actor)
+    require_staff(actor, _("Only hub staff can manage review boards."))
     with transaction.atomic():
         DatasetReviewStage.objects.filter(dataset=dataset).delete()
         stages = [
