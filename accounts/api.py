@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import IsSessionAuthenticated
+from accounts.models import TokenScope
 from accounts.selectors import primary_organisation, tokens_of
 from accounts.services import api_token_create, api_token_revoke
 
@@ -40,16 +42,34 @@ class TokenOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField()
+    scope = serializers.ChoiceField(choices=TokenScope.choices)
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.CharField()
 
 
 class TokenListCreateApi(APIView):
+    """A person's tokens. Listing works with a token; creating one needs a signed-in session."""
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
-        expires_at = serializers.DateTimeField(required=False, allow_null=True)
+        scope = serializers.ChoiceField(
+            choices=TokenScope.choices,
+            default=TokenScope.READ,
+            help_text="read: GET/HEAD/OPTIONS only; full: everything the person may do.",
+        )
+        expires_at = serializers.DateTimeField(
+            required=False,
+            allow_null=True,
+            help_text="Default and longest lifetime are hub settings (90 and 365 days).",
+        )
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsSessionAuthenticated()]
+        return super().get_permissions()
 
     class CreatedSerializer(TokenOutputSerializer):
         key = serializers.CharField(help_text="Shown once; store it now.")

@@ -74,6 +74,7 @@ class OrganisationKind(models.TextChoices):
     COMPANY = "company", _("Company")
     PUBLIC_BODY = "public_body", _("Public body")
     OTHER = "other", _("Other")
+    SMALL_ENTERPRISE = "small_enterprise", _("Small enterprise")
 
 
 class Organisation(models.Model):
@@ -128,17 +129,32 @@ class Membership(models.Model):
         return f"{self.user} @ {self.organisation} ({self.role})"
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    FULL = "full", _("Full")
+
+
 class ApiToken(models.Model):
-    """A bearer token for scripts and nodes. Only its SHA-256 is stored; the key is shown once."""
+    """A bearer token for scripts and nodes. Only its SHA-256 is stored; the key is shown once.
+
+    ``password_fingerprint`` ties a person's token to the password it was created under: when the
+    password changes, the token stops working (as Django's sessions do), whatever changed it —
+    the reset form, the admin or ``changepassword``.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(
+        _("scope"), max_length=8, choices=TokenScope.choices, default=TokenScope.FULL
+    )
+    password_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -150,3 +166,7 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.scope == TokenScope.READ

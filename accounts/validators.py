@@ -11,6 +11,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.errors import Code
+
 ORCID_RE = re.compile(r"^(\d{4})-(\d{4})-(\d{4})-(\d{3}[\dX])$")
 ROR_RE = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$")
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -39,12 +41,12 @@ def validate_orcid(value: str) -> None:
     if not ORCID_RE.match(orcid):
         raise ValidationError(
             _("Enter an ORCID iD as 0000-0000-0000-0000 (the last character may be X)."),
-            code="orcid_format",
+            code=Code.ORCID_FORMAT,
         )
     if not orcid_checksum_ok(orcid):
         raise ValidationError(
             _("This ORCID iD has a wrong check digit; please copy it from your ORCID record."),
-            code="orcid_checksum",
+            code=Code.ORCID_CHECKSUM,
         )
 
 
@@ -68,7 +70,7 @@ def validate_ror(value: str) -> None:
     if not ROR_RE.match(ror):
         raise ValidationError(
             _("Enter a ROR id such as 05xvt9f17 (9 characters, starting with 0)."),
-            code="ror_format",
+            code=Code.ROR_FORMAT,
         )
     if not ror_checksum_ok(ror):
-        raise ValidationError(_("This ROR id has a wrong checksum."), code="ror_checksum")
+        raise ValidationError(_("This ROR id has a wrong checksum."), code=Code.ROR_CHECKSUM)

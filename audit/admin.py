@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from audit.models import AuditCheckpoint, AuditEvent
+from audit.models import AuditEvent, AuditTreeHead
 
 
 class ReadOnlyAdminMixin:
     """For rows that only services write (workflow objects, consent history, the log itself):
-    the admin shows them and never writes around the audit chain."""
+    the admin shows them and never writes around the audit log."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -33,27 +33,22 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
         "action",
         "object_type",
         "object_id",
-        "short_hash",
     )
     list_filter = ("actor_type", "action", "object_type")
-    search_fields = ("action", "actor_label", "object_id", "hash")
+    search_fields = ("action", "actor_label", "object_id")
     ordering = ("-seq",)
 
-    @admin.display(description="hash")
-    def short_hash(self, obj: AuditEvent) -> str:
-        return obj.hash[:16]
 
+@admin.register(AuditTreeHead)
+class AuditTreeHeadAdmin(ReadOnlyModelAdmin):
+    """Read-only: tree heads are signed by the sequencer and published, never edited."""
 
-@admin.register(AuditCheckpoint)
-class AuditCheckpointAdmin(ReadOnlyModelAdmin):
-    """Read-only: checkpoints are signed by the beat task and published, never edited."""
+    list_display = ("tree_size", "timestamp", "kid", "short_root")
+    ordering = ("-tree_size",)
 
-    list_display = ("seq", "created_at", "kid", "short_hash")
-    ordering = ("-seq",)
-
-    @admin.display(description="hash")
-    def short_hash(self, obj: AuditCheckpoint) -> str:
-        return obj.hash[:16]
+    @admin.display(description="root hash")
+    def short_root(self, obj: AuditTreeHead) -> str:
+        return obj.root_hash[:16]
 
 
 class AuditedModelAdmin(admin.ModelAdmin):

@@ -1,6 +1,8 @@
-"""The audit API: public head and signed checkpoints; events (JSON and CSV) for auditors."""
+"""The audit API: public signed tree heads and RFC 9162 proofs; events (JSON, CSV) for auditors."""
 
 from __future__ import annotations
+
+import base64
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -13,49 +15,118 @@ from rest_framework.views import APIView
 
 from audit.exports import csv_filename, csv_lines
 from audit.models import ActorType
-from audit.selectors import chain_head, checkpoints_published, event_search
+from audit.selectors import (
+    consistency_proof,
+    event_search,
+    inclusion_proof,
+    tree_head_data,
+    tree_head_get,
+)
 from lifes.pagination import Pagination, paginate
 
 
-class CheckpointOutputSerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
-    hash = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    kid = serializers.CharField()
-    token = serializers.CharField(
-        help_text="Compact JWS (typ lifes-checkpoint+jwt) over {seq, hash, iat, iss}, "
-        "verifiable with /.well-known/jwks.json."
+class TreeHeadOutputSerializer(serializers.Serializer):
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField(help_text="RFC 9162 root hash, hex")
+    timestamp = serializers.IntegerField(help_text="milliseconds since the epoch")
+    signed = serializers.CharField(
+        help_text="Compact JWS (EdDSA, typ lifes-tree-head+jwt, kid in /.well-known/jwks.json) "
+        "whose payload carries the same tree_size, root_hash and timestamp."
     )
 
 
-class AuditCheckpointListApi(APIView):
-    """Public: keep a copy, and `manage.py audit_verify --checkpoints FILE` (or anyone with
-    the events) can later show whether the hub's chain still passes through them."""
+class LogEntrySerializer(serializers.Serializer):
+    """Where an event stands in the log: its leaf index (null until sequenced) and, once a
+    signed tree head covers it, the RFC 9162 inclusion proof against that head."""
+
+    leaf_index = serializers.IntegerField(allow_null=True)
+    tree_size = serializers.IntegerField(allow_null=True)
+    leaf_hash = serializers.CharField(allow_null=True)
+    audit_path = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    leaf_data = serializers.CharField(
+        required=False, help_text="base64 of the canonical event bytes"
+    )
+    tree_head = TreeHeadOutputSerializer(allow_null=True)
+
+
+class AuditTreeHeadApi(APIView):
+    """Public: the latest signed tree head, or the one signed at `tree_size`. Keep the heads
+    you see: `lifes-node witness` checks each new one extends the last."""
 
     permission_classes = [permissions.AllowAny]
-    pagination_class = Pagination
 
-    class OutputSerializer(CheckpointOutputSerializer):
+    class InputSerializer(serializers.Serializer):
+        tree_size = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
+
+    class OutputSerializer(TreeHeadOutputSerializer):
         pass
 
-    @extend_schema(responses=OutputSerializer(many=True), operation_id="audit_checkpoints_list")
+    @extend_schema(
+        parameters=[InputSerializer], responses=OutputSerializer, operation_id="audit_tree_head"
+    )
     def get(self, request: Request) -> Response:
-        return paginate(request, self, checkpoints_published(), self.OutputSerializer)
+        query = _filters(request, self.InputSerializer)
+        head = tree_head_get(tree_size=query.get("tree_size"))
+        return Response(self.OutputSerializer(tree_head_data(head)).data)
 
 
-class AuditHeadApi(APIView):
+class AuditInclusionProofApi(APIView):
+    """Public: the RFC 9162 inclusion proof of one event (leaf) in the tree of `tree_size`
+    leaves (the latest signed head when not given). `leaf_data`, the event's canonical bytes,
+    only for those who may read the event: auditors, staff, and the event's own subject."""
+
     permission_classes = [permissions.AllowAny]
 
-    class OutputSerializer(serializers.Serializer):
-        seq = serializers.IntegerField()
-        hash = serializers.CharField()
-        occurred_at = serializers.DateTimeField(allow_null=True)
-        checkpoint = CheckpointOutputSerializer(allow_null=True)
+    class InputSerializer(serializers.Serializer):
+        tree_size = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
 
-    @extend_schema(responses=OutputSerializer, operation_id="audit_head")
+    class OutputSerializer(serializers.Serializer):
+        leaf_index = serializers.IntegerField()
+        tree_size = serializers.IntegerField()
+        leaf_hash = serializers.CharField(help_text="SHA-256(0x00 || leaf_data), hex")
+        audit_path = serializers.ListField(child=serializers.CharField(), help_text="hex hashes")
+        leaf_data = serializers.CharField(
+            required=False, help_text="base64 of the canonical event bytes (when you may read it)"
+        )
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+        operation_id="audit_inclusion_proof",
+    )
+    def get(self, request: Request, leaf_index: int) -> Response:
+        query = _filters(request, self.InputSerializer)
+        proof = inclusion_proof(
+            leaf_index=leaf_index, tree_size=query.get("tree_size"), user=request.user
+        )
+        if "leaf_data" in proof:
+            proof["leaf_data"] = base64.b64encode(proof["leaf_data"]).decode("ascii")
+        return Response(self.OutputSerializer(proof).data)
+
+
+class AuditConsistencyProofApi(APIView):
+    """Public: the RFC 9162 consistency proof that the tree of `second` leaves extends the
+    tree of `first` leaves."""
+
+    permission_classes = [permissions.AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        first = serializers.IntegerField(min_value=1, max_value=2**62)
+        second = serializers.IntegerField(min_value=1, max_value=2**62)
+
+    class OutputSerializer(serializers.Serializer):
+        first = serializers.IntegerField()
+        second = serializers.IntegerField()
+        proof = serializers.ListField(child=serializers.CharField(), help_text="hex hashes")
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+        operation_id="audit_consistency_proof",
+    )
     def get(self, request: Request) -> Response:
-        head = dict(chain_head(), checkpoint=checkpoints_published().first())
-        return Response(self.OutputSerializer(head).data)
+        query = _filters(request, self.InputSerializer)
+        return Response(self.OutputSerializer(consistency_proof(**query)).data)
 
 
 class EventFilterSerializer(serializers.Serializer):
@@ -105,7 +176,7 @@ class AuditEventListApi(APIView):
         pass
 
     class OutputSerializer(serializers.Serializer):
-        seq = serializers.IntegerField()
+        seq = serializers.IntegerField(allow_null=True, help_text="leaf index + 1")
         occurred_at = serializers.DateTimeField()
         actor_type = serializers.CharField()
         actor_id = serializers.CharField()
@@ -114,8 +185,6 @@ class AuditEventListApi(APIView):
         object_type = serializers.CharField()
         object_id = serializers.CharField()
         payload = serializers.JSONField()
-        prev_hash = serializers.CharField()
-        hash = serializers.CharField()
 
     @extend_schema(
         parameters=[InputSerializer],
@@ -139,7 +208,7 @@ class JsonErrorsNegotiation(BaseContentNegotiation):
 
 class AuditEventCsvApi(APIView):
     """The same filters as the list, all matching events as one streamed CSV, oldest first.
-    The columns are what the hash covers, so the chain can be recomputed from the file."""
+    The columns are what the leaf hash covers, so each leaf can be recomputed from the file."""
 
     content_negotiation_class = JsonErrorsNegotiation
 

@@ -1,18 +1,19 @@
 """The one way past the audit log's append-only triggers on PostgreSQL.
 
-The triggers (migration 0003) refuse UPDATE, DELETE and TRUNCATE on audit events and checkpoints
-unless the transaction-local setting ``lifes.audit_maintenance`` is ``'on'``. Production code
-never turns it on. It is for:
+The triggers (migrations 0003 and 0004) refuse UPDATE, DELETE and TRUNCATE on audit events,
+tree nodes and tree heads (the sequencer may set an event's ``seq`` once) unless the
+transaction-local setting ``lifes.audit_maintenance`` is ``'on'``. Production code never turns
+it on. It is for:
 
 - ``manage.py flush`` when ``AUDIT_MAINTENANCE_ON_FLUSH`` is on (development and the test runner,
   which flushes after every ``transaction=True`` test; it defaults to ``DEBUG``);
-- tests that play an attacker with direct database access, to show the hash chain and the
-  checkpoints still catch what the triggers would have refused.
+- tests that play an attacker with direct database access, to show the Merkle tree and the
+  signed tree heads still catch what the triggers would have refused.
 
 This is not a security boundary against the database owner (who can also drop the trigger); it
 stops the application, the admin and anyone using the app's ordinary paths from changing history,
-and it turns an accidental ``UPDATE`` into a loud error. Tamper *evidence* comes from the chain
-and the published, signed checkpoints.
+and it turns an accidental ``UPDATE`` into a loud error. Tamper *evidence* comes from the tree
+and the published, signed tree heads.
 """
 
 from __future__ import annotations

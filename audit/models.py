@@ -1,22 +1,20 @@
-"""The append-only, hash-chained audit log.
+"""The audit log: an append-only Merkle tree of events, as Certificate Transparency keeps one.
 
-Each event's ``hash`` is ``sha256(prev_hash || canonical JSON of the event)`` so that editing,
-deleting, inserting or reordering any event breaks every hash after it. ``ChainHead`` is a
-single row that writers lock to append one at a time: the chain never forks.
-
-A hash chain alone does not stop someone with database access from rewriting the whole history
-and every hash after the edit, or from cutting the tail off. So the head is periodically signed
-with the hub key and published (``AuditCheckpoint``), and verification checks that the chain
-still passes through every checkpoint. On PostgreSQL, triggers refuse UPDATE, DELETE and
-TRUNCATE on events and checkpoints (migration 0003, ``audit/maintenance.py``).
+A service appends an ``AuditEvent`` in its own transaction, without any global lock; the event
+has no place in the log yet (``seq`` is null). The sequencer (``audit.services.audit_sequence``,
+one at a time) gives committed events consecutive places (``seq`` = leaf index + 1), stores the
+leaf hash and every complete subtree it closes (``AuditTreeNode``), and signs a tree head with
+the hub key (``AuditTreeHead``). Anyone can then check one event against a signed head with
+log n hashes (inclusion proof), and that a later head extends an earlier one (consistency
+proof), as RFC 9162 defines them. On PostgreSQL, triggers keep events, nodes and heads
+append-only; the one change allowed is the sequencer setting an event's ``seq`` once
+(migrations 0003 and 0004, ``audit/maintenance.py``).
 """
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-
-GENESIS_HASH = "0" * 64
 
 
 class ActorType(models.TextChoices):
@@ -26,7 +24,9 @@ class ActorType(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    seq = models.PositiveBigIntegerField(
+        unique=True, null=True, editable=False, help_text="leaf index + 1, once sequenced"
+    )
     occurred_at = models.DateTimeField(editable=False, db_index=True)
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
     actor_id = models.CharField(max_length=64, blank=True)
@@ -35,39 +35,59 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     payload = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # The canonical bytes of the event as logged (``audit.canonical.leaf_data``), written with
+    # it: the leaf is SHA-256(0x00 || these bytes); the columns above must say the same.
+    leaf_data = models.BinaryField(editable=False, default=b"")
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"]),
+            # The sequencer's queue: only the few events not yet in the tree.
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_event_unsequenced"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.seq or '?'} {self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def leaf_index(self) -> int | None:
+        return None if self.seq is None else self.seq - 1
 
 
-class ChainHead(models.Model):
-    """The last appended event, locked by every writer (one row, pk=1)."""
+class AuditTreeNode(models.Model):
+    """A complete subtree of the log's Merkle tree: ``level`` 0 are the leaf hashes; node
+    ``(level, index)`` covers leaves ``[index * 2**level, (index + 1) * 2**level)``. Stored in
+    the order appends close them (``id``), which is the order ``audit_verify`` recomputes."""
 
-    seq = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default=GENESIS_HASH)
-
-    def __str__(self) -> str:
-        return f"head #{self.seq} {self.hash[:12]}"
-
-
-class AuditCheckpoint(models.Model):
-    """A signed statement "the chain had head ``hash`` at event ``seq``", published so that
-    anyone holding a copy can later show the live chain still extends it."""
-
-    seq = models.PositiveBigIntegerField(unique=True, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    kid = models.CharField(max_length=64, editable=False)
-    token = models.TextField(editable=False, help_text="compact JWS over {seq, hash, iat}")
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.BinaryField(max_length=32)
 
     class Meta:
-        ordering = ["-seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="audit_tree_node_unique")
+        ]
 
     def __str__(self) -> str:
-        return f"checkpoint #{self.seq} {self.hash[:12]}"
+        return f"node {self.level}/{self.index}"
+
+
+class AuditTreeHead(models.Model):
+    """A signed statement "the log had ``tree_size`` leaves with root ``root_hash``"."""
+
+    tree_size = models.PositiveBigIntegerField(unique=True, editable=False)
+    root_hash = models.CharField(max_length=64, editable=False)
+    timestamp = models.DateTimeField(default=timezone.now, editable=False)
+    kid = models.CharField(max_length=64, editable=False)
+    signed = models.TextField(
+        editable=False, help_text="compact JWS (typ lifes-tree-head+jwt) over the head"
+    )
+
+    class Meta:
+        ordering = ["-tree_size"]
+
+    def __str__(self) -> str:
+        return f"tree head {self.tree_size} {self.root_hash[:12]}"

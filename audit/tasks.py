@@ -1,5 +1,5 @@
-"""Periodic verification and checkpointing of the chain, so a break is noticed without anyone
-asking and the head is signed and published every hour."""
+"""The sequencer every second (and on every commit's nudge), and a daily verification, so
+events reach the signed tree promptly and a break is noticed without anyone asking."""
 
 from __future__ import annotations
 
@@ -10,49 +10,46 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from audit.services import ChainBroken, audit_record, chain_verify, checkpoint_create
+import outbox
+from audit.services import audit_record, audit_sequence, log_verify
 
 logger = logging.getLogger(__name__)
 
 
 def _verifier():
-    path = getattr(settings, "AUDIT_CHECKPOINT_VERIFIER", "")
+    path = getattr(settings, "AUDIT_TREE_HEAD_VERIFIER", "")
     return import_string(path) if path else None
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def audit_sequence_task() -> dict[str, object]:
+    """Place committed events in the tree and sign the head. Safe to run twice or
+    concurrently: a run that finds the sequencer busy returns at once (the busy one, or the
+    next beat, takes these events)."""
+    head = audit_sequence()
+    if head is None:
+        return {"tree_size": None}
+    return {"tree_size": head.tree_size, "root_hash": head.root_hash}
+
+
+@outbox.effect("audit.verify")  # "verify the log now" (audit.services.audit_verify_request)
 @shared_task(acks_late=True)
 def audit_verify_task() -> dict[str, object]:
-    """Verify the chain and record the outcome in it. Safe to run twice: it reads and appends."""
-    report = chain_verify(verifier=_verifier())
+    """Verify the log and record the outcome in it. Safe to run twice: it reads and appends."""
+    report = log_verify(verifier=_verifier())
     with transaction.atomic():
         audit_record(
             actor=None,
-            action="audit.chain_verified" if report.is_intact else "audit.chain_broken",
+            action="audit.log_verified" if report.is_intact else "audit.log_broken",
             payload={
                 "count": report.count,
-                "head_seq": report.head_seq,
-                "head_hash": report.head_hash,
+                "tree_size": report.head_seq,
+                "root_hash": report.head_hash,
                 "broken_seq": report.broken_seq,
-                "checkpoints": report.checkpoints,
+                "tree_heads": report.heads,
                 "reason": report.reason,
             },
         )
     if not report.is_intact:
-        logger.error("Audit chain broken at event #%s: %s", report.broken_seq, report.reason)
+        logger.error("Audit log broken at event #%s: %s", report.broken_seq, report.reason)
     return {"intact": report.is_intact, "count": report.count, "head_hash": report.head_hash}
-
-
-@shared_task(acks_late=True)
-def audit_checkpoint_task() -> dict[str, object]:
-    """Sign the verified head with the hub key. Safe to run twice: an unchanged head is not
-    signed again. The signer is imported by dotted path (``AUDIT_CHECKPOINT_SIGNER``), so the
-    audit app does not import the app that owns the keys."""
-    signer = import_string(settings.AUDIT_CHECKPOINT_SIGNER)
-    try:
-        checkpoint = checkpoint_create(signer=signer)
-    except ChainBroken as exc:
-        logger.error("Not signing a checkpoint: %s", exc.message)
-        return {"intact": False, "broken_seq": exc.report.broken_seq, "reason": exc.report.reason}
-    if checkpoint is None:
-        return {"intact": True, "seq": 0}
-    return {"intact": True, "seq": checkpoint.seq, "hash": checkpoint.hash, "kid": checkpoint.kid}

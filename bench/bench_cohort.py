@@ -2,10 +2,16 @@
 """How long the consenting cohort of a 1,000,000-participant dataset takes, against a baseline.
 
 Why: a node fetches the current cohort before every run and a permit is issued with its digest,
-so the cohort (count + digest of the sorted ids, all in SQL) must stay fast at the size of a
-national biobank. The baseline, measured in the same run on the same rows, is a plain indexed
-``SELECT count(*)`` of the dataset's participants: the ratio says what the consent logic (EXISTS
-/ NOT EXISTS over provision rows, periods, opt-outs) and the digest cost on top of just counting.
+so the cohort must stay fast at the size of a national biobank. The cohort of a permit is
+materialised (``consent.cohort.cohort_materialised``): computed once per consent version, then
+served from the stored result until consent changes. The baseline, measured in the same run on
+the same rows, is a plain indexed ``SELECT count(*)`` of the dataset's participants. Printed:
+
+- ``first``: the first computation of a permit's cohort (the consent query, the sorted ids, the
+  digest, storing the result); goal: within 8x the baseline;
+- ``repeated``: a repeated fetch of the same cohort (the stored ids and digest); goal: within 3x
+  the baseline;
+- informational: the count + digest computed in SQL (what a permit is issued with).
 
 It needs PostgreSQL (the digest is computed with ``string_agg`` + ``sha256`` there). It creates
 its own scratch database ``lifes_bench_cohort`` on 127.0.0.1:5432 as user ``postgres`` (trust
@@ -101,6 +107,8 @@ def load(dataset_id: int, participants: int) -> None:
     """COPY the participants, then derive consents and provisions server-side."""
     from django.db import connection
 
+    from consent.rules import SUMMARY_CODES
+
     started = time.perf_counter()
     with connection.cursor() as cursor:
         rebuild = _drop_indexes(cursor)
@@ -128,11 +136,11 @@ def load(dataset_id: int, participants: int) -> None:
         step = time.perf_counter()
         cursor.execute(
             """
-            INSERT INTO consent_consentrecord (participant_id, dataset_id, status, decision,
-                period_start, period_end, policy_uri, policy_version, date_signed, source,
-                source_id, content_digest, modifiers, note, recorded_at, recorded_by_id,
+            INSERT INTO consent_consentrecord (participant_id, pseudonym, dataset_id, status,
+                decision, period_start, period_end, policy_uri, policy_version, date_signed,
+                source, source_id, content_digest, modifiers, note, recorded_at, recorded_by_id,
                 superseded_at, is_current)
-            SELECT p.id, p.dataset_id,
+            SELECT p.id, p.pseudonym, p.dataset_id,
                    CASE WHEN p.id %% 50 = 3 THEN 'inactive' ELSE 'active' END, 'deny',
                    timestamptz '2020-01-01',
                    CASE WHEN p.id %% 11 = 5 THEN timestamptz '2025-01-01' END,
@@ -147,12 +155,12 @@ def load(dataset_id: int, participants: int) -> None:
         )
         cursor.execute(
             """
-            INSERT INTO consent_consentrecord (participant_id, dataset_id, status, decision,
-                policy_uri, policy_version, source, source_id, content_digest, modifiers, note,
-                recorded_at, is_current)
-            SELECT p.id, p.dataset_id, 'inactive', 'deny', '', '', 'withdrawal', '',
+            INSERT INTO consent_consentrecord (participant_id, pseudonym, dataset_id, status,
+                decision, policy_uri, policy_version, source, source_id, content_digest,
+                modifiers, note, recorded_at, is_current, is_simple)
+            SELECT p.id, p.pseudonym, p.dataset_id, 'inactive', 'deny', '', '', 'withdrawal', '',
                    md5(p.pseudonym || 'w') || md5(p.pseudonym || 'w'), '[]', 'bench',
-                   timestamptz '2025-06-01', true
+                   timestamptz '2025-06-01', true, true
             FROM consent_participant p WHERE p.dataset_id = %s AND p.id %% 200 = 7
         """,
             [dataset_id],
@@ -188,6 +196,35 @@ def load(dataset_id: int, participants: int) -> None:
             WHERE c.dataset_id = %s AND c.source = 'csv' AND c.id %% 13 = 0
         """,
             [dataset_id, T1D, dataset_id],
+        )
+        # The summary columns the import writes (consent.rules.summarise), derived the same
+        # way in SQL: every provision here has its consent's period, so all are simple.
+        cases = " ".join(
+            f"WHEN '{code}' THEN {1 << index}" for index, code in enumerate(SUMMARY_CODES)
+        )
+        cursor.execute(
+            f"""
+            UPDATE consent_consentrecord c SET is_simple = true, grants_any = s.g_any,
+                grants_non_commercial = s.g_nc, grants_not_for_profit = s.g_nfp,
+                grants_both = s.g_both, denies = s.d
+            FROM (
+                SELECT consent_id,
+                    coalesce(bit_or(b) FILTER (WHERE decision = 'permit'
+                        AND NOT is_non_commercial AND NOT is_not_for_profit), 0) AS g_any,
+                    coalesce(bit_or(b) FILTER (WHERE decision = 'permit'
+                        AND NOT is_not_for_profit), 0) AS g_nc,
+                    coalesce(bit_or(b) FILTER (WHERE decision = 'permit'
+                        AND NOT is_non_commercial), 0) AS g_nfp,
+                    coalesce(bit_or(b) FILTER (WHERE decision = 'permit'), 0) AS g_both,
+                    coalesce(bit_or(b) FILTER (WHERE decision = 'deny'), 0) AS d
+                FROM (SELECT consent_id, decision, is_non_commercial, is_not_for_profit,
+                             CASE code {cases} ELSE 0 END AS b
+                      FROM consent_consentprovision WHERE dataset_id = %s) AS x
+                GROUP BY consent_id
+            ) AS s
+            WHERE c.id = s.consent_id
+        """,  # noqa: S608 - the CASE arms are the fixed code list, not input
+            [dataset_id],
         )
         cursor.execute(
             "INSERT INTO consent_datasetconsentstate (dataset_id, version, changed_at)"
@@ -271,10 +308,18 @@ def main() -> int:
         print(f"loading {args.participants:,} participants into {DB_NAME} ...")
         load(dataset.pk, args.participants)
 
+        from consent.cohort import cohort_materialised
+        from consent.models import MaterialisedCohort
+
         purpose = Purpose(codes=("DUO:0000006",), commercial=False, for_profit=False)
-        cohort_seconds, cohort = best(
-            lambda: cohort_for(dataset=dataset, purpose=purpose), args.repeat
-        )
+        key = "permit:LIFES-P-BENCH"
+
+        def first() -> tuple:
+            MaterialisedCohort.objects.filter(key=key).delete()
+            return cohort_materialised(dataset=dataset, purpose=purpose, key=key)
+
+        def repeated() -> tuple:
+            return cohort_materialised(dataset=dataset, purpose=purpose, key=key)
 
         def baseline() -> int:
             with connection.cursor() as cursor:
@@ -284,23 +329,33 @@ def main() -> int:
                 return cursor.fetchone()[0]
 
         baseline_seconds, counted = best(baseline, args.repeat)
+        first_seconds, (cohort, ids) = best(first, args.repeat)
+        repeated_seconds, (served, served_ids) = best(repeated, args.repeat)
+        assert served_ids == ids
+        assert served.digest == cohort.digest == digest_of(ids)
+        sql_seconds, in_sql = best(lambda: cohort_for(dataset=dataset, purpose=purpose), 1)
+        assert (in_sql.count, in_sql.digest) == (cohort.count, cohort.digest)
         ds_purpose = Purpose(
             codes=("DUO:0000007", "DUO:0000031"), diseases=(T2D,), commercial=True, for_profit=False
         )
         started = time.perf_counter()  # informational: one run, no warm-up
         ds_cohort = cohort_for(dataset=dataset, purpose=ds_purpose)
         ds_seconds = time.perf_counter() - started
-        ids = cohort.ids()  # also re-checks the SQL digest against Python's
-        assert cohort.digest == digest_of(ids)
         label = f"{args.participants:,}"
         print(
             f"  HMB cohort: {cohort.count:,} of {counted:,} participants, version "
             f"{cohort.version}, {cohort.digest[:23]}…; DS(type 2 diabetes)+MDS, commercial: "
-            f"{ds_cohort.count:,} in {ds_seconds:.2f} s"
+            f"{ds_cohort.count:,} in {ds_seconds:.2f} s; count + digest in SQL: "
+            f"{sql_seconds:.2f} s ({sql_seconds / baseline_seconds:.1f}x)"
+        )
+        print(f"baseline count(*) {label}: {baseline_seconds:.3f} s")
+        print(
+            f"cohort {label} first computation: {first_seconds:.2f} s  "
+            f"ratio {first_seconds / baseline_seconds:.1f} (goal <= 8)"
         )
         print(
-            f"cohort {label}: {cohort_seconds:.2f} s  baseline count(*): "
-            f"{baseline_seconds:.3f} s  ratio {cohort_seconds / baseline_seconds:.1f}"
+            f"cohort {label} repeated fetch: {repeated_seconds:.3f} s  "
+            f"ratio {repeated_seconds / baseline_seconds:.1f} (goal <= 3)"
         )
         print(
             "(the matcher is not here: the cohort is one SQL query with no per-participant "

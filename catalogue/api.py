@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -81,20 +81,30 @@ class DatasetDetailApi(APIView):
     permission_classes = [permissions.AllowAny]
     renderer_classes = [JSONRenderer, JsonLdRenderer]
 
+    class OutputSerializer(DatasetOutputSerializer):
+        """The catalogue entry, with its data dictionary and current data-use terms (EHDS)."""
+
+        variables = serializers.SerializerMethodField()
+        terms = serializers.SerializerMethodField()
+
+        @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+        def get_variables(self, dataset) -> list:
+            return VariableSerializer(dataset.variables.all(), many=True).data
+
+        @extend_schema_field(serializers.DictField(allow_null=True))
+        def get_terms(self, dataset) -> dict | None:
+            return _terms_of(dataset)
+
     @extend_schema(
-        responses=DatasetOutputSerializer,
+        responses=OutputSerializer,
         operation_id="datasets_retrieve",
         parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)],
     )
     def get(self, request: Request, slug: str) -> Response:
         dataset = dataset_get(user=request.user, slug=slug)
         if request.accepted_renderer.format == "jsonld":
-            return Response(
-                dataset_jsonld(
-                    dataset, landing_page=request.build_absolute_uri(f"/catalogue/{dataset.slug}/")
-                )
-            )
-        return Response(DatasetOutputSerializer(dataset).data)
+            return Response(dataset_jsonld(dataset))
+        return Response(self.OutputSerializer(dataset).data)
 
 
 class AlgorithmListApi(APIView):
@@ -125,3 +135,85 @@ class NodeListApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True), operation_id="nodes_list")
     def get(self, request: Request) -> Response:
         return paginate(request, self, nodes_list(), self.OutputSerializer)
+
+
+# --- EHDS: the data dictionary and the data-use terms (Art. 66, 68) ---------------------------
+
+
+class VariableSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    label = serializers.CharField(max_length=200)
+    type = serializers.CharField(max_length=16)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    unit = serializers.CharField(required=False, allow_blank=True, default="", max_length=50)
+    codelist = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class TermsSerializer(serializers.Serializer):
+    version = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(max_length=200)
+    text = serializers.CharField()
+    licence_url = serializers.URLField(required=False, allow_blank=True, default="")
+    published_at = serializers.DateTimeField(read_only=True)
+
+
+def _terms_of(dataset) -> dict | None:
+    terms = dataset.terms_versions.order_by("-version").first()
+    return TermsSerializer(terms).data if terms else None
+
+
+class DatasetDictionaryApi(APIView):
+    """A dataset's data dictionary (public, like the catalogue); its stewards replace it with
+    ``PUT`` (the whole list, in order; all or nothing, errors name each entry)."""
+
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    class InputSerializer(serializers.Serializer):
+        variables = VariableSerializer(many=True)
+
+    @extend_schema(responses=VariableSerializer(many=True), operation_id="dataset_dictionary")
+    def get(self, request: Request, slug: str) -> Response:
+        dataset = dataset_get(user=request.user, slug=slug)
+        return Response(VariableSerializer(dataset.variables.all(), many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=VariableSerializer(many=True),
+        operation_id="dataset_dictionary_set",
+    )
+    def put(self, request: Request, slug: str) -> Response:
+        from catalogue.services import dataset_dictionary_set
+
+        dataset = dataset_get(user=request.user, slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = dataset_dictionary_set(
+            actor=request.user, dataset=dataset, variables=data.validated_data["variables"]
+        )
+        return Response(VariableSerializer(rows, many=True).data)
+
+
+class DatasetTermsApi(APIView):
+    """A dataset's current data-use terms (public); its stewards publish a new version with
+    ``POST`` (earlier versions, and what people accepted of them, stay as they were)."""
+
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses=TermsSerializer, operation_id="dataset_terms")
+    def get(self, request: Request, slug: str) -> Response:
+        dataset = dataset_get(user=request.user, slug=slug)
+        return Response(_terms_of(dataset))
+
+    @extend_schema(
+        request=TermsSerializer,
+        responses={201: TermsSerializer},
+        operation_id="dataset_terms_publish",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        from catalogue.services import dataset_terms_publish
+
+        dataset = dataset_get(user=request.user, slug=slug)
+        data = TermsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        terms = dataset_terms_publish(actor=request.user, dataset=dataset, **data.validated_data)
+        return Response(TermsSerializer(terms).data, status=201)

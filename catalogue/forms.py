@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from catalogue.models import Node
+from consent.duo_i18n import duo_filter_choices
 
 
 class CatalogueFilterForm(forms.Form):
@@ -18,11 +19,16 @@ class CatalogueFilterForm(forms.Form):
     node = forms.ModelChoiceField(
         label=_("Node"), queryset=Node.objects.all(), required=False, empty_label=_("Any node")
     )
-    duo = forms.RegexField(
-        label=_("DUO code"),
-        regex=r"^DUO:\d{7}$",
+    # A choice list, not free text: a typed "DS" or garbage used to be ignored silently.
+    duo = forms.ChoiceField(
+        label=_("Data-use condition"),
         required=False,
-        error_messages={"invalid": _("A DUO code looks like DUO:0000007.")},
+        error_messages={
+            "invalid_choice": _(
+                "%(value)s is not a data-use condition the catalogue knows; choose one from the"
+                " list."
+            )
+        },
     )
     personal = forms.TypedChoiceField(
         label=_("Personal data"),
@@ -35,3 +41,8 @@ class CatalogueFilterForm(forms.Form):
         ],
         coerce=lambda value: value == "yes",
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # In the reader's language, so built per form, not at import.
+        self.fields["duo"].choices = [("", _("Any condition")), *duo_filter_choices()]

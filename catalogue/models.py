@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +57,10 @@ class Node(models.Model):
         return self.name
 
 
+def default_themes() -> list[str]:
+    return ["HEAL"]
+
+
 class Dataset(models.Model):
     slug = models.SlugField(_("dataset id"), max_length=100, unique=True)
     persistent_identifier = models.CharField(
@@ -93,6 +98,29 @@ class Dataset(models.Model):
     )
     participant_count = models.PositiveIntegerField(_("participants (approx.)"), default=0)
     is_published = models.BooleanField(_("published"), default=True)
+    # What a HealthDCAT-AP harvester needs besides the above (catalogue/dcat.py says how each
+    # one is exported). Codes, not IRIs, where the vocabulary is closed (catalogue/vocab.py).
+    licence_url = models.URLField(
+        _("licence IRI"), blank=True, help_text=_("The licence or data-use agreement, as a URL.")
+    )
+    licence_types = models.JSONField(_("licence types (ADMS codes)"), default=list, blank=True)
+    themes = models.JSONField(_("themes (EU data-theme codes)"), default=default_themes, blank=True)
+    spatial = models.JSONField(_("spatial coverage (EU country codes)"), default=list, blank=True)
+    temporal_start = models.DateField(_("data collected from"), null=True, blank=True)
+    temporal_end = models.DateField(_("data collected until"), null=True, blank=True)
+    health_categories = models.JSONField(
+        _("health categories (EHDS Art. 51)"), default=list, blank=True
+    )
+    legal_basis = models.JSONField(_("legal basis (DPV IRIs)"), default=list, blank=True)
+    provenance = models.TextField(_("provenance"), blank=True)
+    hdab = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="hdab_datasets",
+        null=True,
+        blank=True,
+        verbose_name=_("health data access body"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -102,6 +130,29 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """The HealthDCAT-AP descriptors are codes of closed vocabularies (catalogue/vocab.py)."""
+        from catalogue import vocab
+
+        tables = {
+            "themes": vocab.DATA_THEMES,
+            "spatial": vocab.PLACES,
+            "health_categories": vocab.HEALTH_CATEGORIES,
+            "legal_basis": vocab.LEGAL_BASES,
+            "licence_types": vocab.LICENCE_TYPES,
+        }
+        errors = {}
+        for field, table in tables.items():
+            value = getattr(self, field)
+            if not isinstance(value, list) or any(code not in table for code in value):
+                errors[field] = _("Use a list of these codes: %(codes)s") % {
+                    "codes": ", ".join(table)
+                }
+        if self.temporal_start and self.temporal_end and self.temporal_end < self.temporal_start:
+            errors["temporal_end"] = _("The end of the period comes before its start.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def keyword_list(self) -> list[str]:
@@ -136,3 +187,75 @@ class Algorithm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
+
+
+# --- EHDS: what a dataset holds (its data dictionary) and the terms of its use ----------------
+
+
+class VariableType(models.TextChoices):
+    STRING = "string", _("Text")
+    INTEGER = "integer", _("Whole number")
+    DECIMAL = "decimal", _("Decimal number")
+    BOOLEAN = "boolean", _("Yes/no")
+    DATE = "date", _("Date")
+    DATETIME = "datetime", _("Date and time")
+    CODE = "code", _("Coded value")
+
+
+validate_variable_name = RegexValidator(
+    r"^[a-z][a-z0-9_]{0,99}$",
+    _("A variable name is lowercase letters, digits and underscores, starting with a letter."),
+)
+
+
+class DatasetVariable(models.Model):
+    """One variable of a dataset's data dictionary: what an applicant may ask for by name, so a
+    request names the variables it needs (data minimisation, EHDS Art. 66) and no more."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="variables")
+    name = models.CharField(_("name"), max_length=100, validators=[validate_variable_name])
+    label = models.CharField(_("label"), max_length=200)
+    type = models.CharField(_("type"), max_length=16, choices=VariableType.choices)
+    description = models.TextField(_("description"), blank=True)
+    unit = models.CharField(_("unit"), max_length=50, blank=True)
+    codelist = models.CharField(
+        _("code list"),
+        max_length=200,
+        blank=True,
+        help_text=_("The code system or value set of a coded variable (e.g. ICD-10, SNOMED CT)."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["dataset", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "name"], name="dataset_variable_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}.{self.name}"
+
+
+class DataUseTerms(models.Model):
+    """One version of a dataset's data-use terms (licence or data-use agreement). Versions are
+    only ever added: an acceptance points at the version it accepted, so publishing a new one
+    never changes what anybody accepted before — it asks them to accept again."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="terms_versions")
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    licence_url = models.URLField(_("licence or agreement URL"), blank=True)
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["dataset", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "version"], name="terms_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} terms v{self.version}"

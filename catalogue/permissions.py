@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.selectors import is_person
 from catalogue.models import Dataset
 
 
 def can_change_dataset(user: Any, dataset: Dataset) -> bool:
-    if not user.is_authenticated or user.is_machine:
+    if not is_person(user):
         return False
     return user.is_superuser or user.has_perm("catalogue.change_dataset", dataset)

@@ -6,12 +6,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from catalogue.dcat import dataset_jsonld
+from catalogue.dcat import catalogue_jsonld, dataset_jsonld, to_turtle
 from catalogue.forms import CatalogueFilterForm
-from catalogue.selectors import dataset_get, dataset_search
-from lifes.errors import NotFound
+from catalogue.selectors import catalogue_page, dataset_get, dataset_search
+from lifes.errors import DomainError, NotFound
 
 JSONLD = "application/ld+json"
+TURTLE = "text/turtle"
 
 
 def dataset_list(request: HttpRequest) -> HttpResponse:
@@ -47,6 +48,23 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     if JSONLD in request.headers.get("Accept", "") or request.GET.get("format") == "jsonld":
-        document = dataset_jsonld(dataset, landing_page=request.build_absolute_uri(request.path))
-        return JsonResponse(document, content_type=JSONLD, json_dumps_params={"indent": 2})
+        return JsonResponse(
+            dataset_jsonld(dataset), content_type=JSONLD, json_dumps_params={"indent": 2}
+        )
     return render(request, "catalogue/dataset_detail.html", {"dataset": dataset})
+
+
+def catalogue_feed(request: HttpRequest) -> HttpResponse:
+    """GET /catalogue.jsonld: the harvestable HealthDCAT-AP catalogue, Hydra-paged; Turtle
+    when the Accept header asks for text/turtle. IRIs come from HUB_URL, never from Host."""
+    try:
+        page = catalogue_page(page=request.GET.get("page", "1"))
+    except DomainError as exc:
+        return JsonResponse({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+    document = catalogue_jsonld(page)
+    if TURTLE in request.headers.get("Accept", ""):
+        response = HttpResponse(to_turtle(document), content_type=f"{TURTLE}; charset=utf-8")
+    else:
+        response = JsonResponse(document, content_type=JSONLD, json_dumps_params={"indent": 2})
+    response["Vary"] = "Accept"
+    return response

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.parsers import BaseParser
@@ -18,10 +20,21 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from catalogue.selectors import dataset_get
-from consent import services
-from consent.matcher import Conditions, MatcherInputError, match, parse_purpose, parse_request
+from consent import duo, services
+from consent.errors import Code
+from consent.matcher import (
+    MatcherInputError,
+    MatchResult,
+    dataset_conditions,
+    match,
+    parse_purpose,
+    parse_request,
+)
+from consent.reasons_i18n import reasons_text
 from consent.selectors import cohort_for, cohort_version, consent_dataset_get, participant_get
+from lifes.api import ErrorSerializer
 from lifes.errors import InvalidInput
+from lifes.parsers import read_limited
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The dataset id.")
 PSEUDONYM = OpenApiParameter(
@@ -29,24 +42,16 @@ PSEUDONYM = OpenApiParameter(
 )
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
 def _invalid(exc: MatcherInputError) -> InvalidInput:
-    return InvalidInput("Invalid input.", errors=exc.errors)
+    return InvalidInput(_("Invalid input."), errors=exc.errors, code=Code.INVALID)
 
 
 class PurposeSerializer(serializers.Serializer):
     codes = serializers.ListField(
         child=serializers.CharField(),
         help_text=(
-            "At most one primary purpose (GRU DUO:0000042, HMB DUO:0000006, DS DUO:0000007, POA "
-            "DUO:0000011) plus research types (DUO:0000031–40)."
+            f"At most one primary purpose (GRU {duo.GRU}, HMB {duo.HMB}, DS {duo.DS}, POA "
+            f"{duo.POA}) plus research types ({duo.MDS}–40)."
         ),
     )
     diseases = serializers.ListField(
@@ -81,6 +86,30 @@ class MatchResultSerializer(serializers.Serializer):
     decision = MatchDecisionField()
     reasons = serializers.ListField(child=serializers.CharField())
     duties = serializers.ListField(child=serializers.CharField())
+    # After the contract's fields, and only when asked for: ``reasons`` stay the contract's
+    # English sentences.
+    localised_reasons = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="With ?localised=1: the same reasons in the request's language "
+        "(Accept-Language or the hub's language cookie).",
+    )
+
+
+LOCALISED = OpenApiParameter(
+    "localised",
+    bool,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="Add localised_reasons: the reasons in the request's language.",
+)
+
+
+def _result_body(request: Request, result: MatchResult) -> dict[str, Any]:
+    body = result.to_dict()
+    if request.query_params.get("localised", "").lower() in ("1", "true", "yes"):
+        body["localised_reasons"] = reasons_text(result.reasons)
+    return body
 
 
 class MatchApi(APIView):
@@ -102,6 +131,7 @@ class MatchApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
+        parameters=[LOCALISED],
         operation_id="consent_match",
         responses={200: OutputSerializer, 400: ErrorSerializer},
     )
@@ -110,7 +140,9 @@ class MatchApi(APIView):
             purpose, conditions = parse_request(request.data)
         except MatcherInputError as exc:
             raise _invalid(exc) from exc
-        return Response(self.OutputSerializer(match(purpose, conditions).to_dict()).data)
+        return Response(
+            self.OutputSerializer(_result_body(request, match(purpose, conditions))).data
+        )
 
 
 class DatasetMatchApi(APIView):
@@ -127,7 +159,7 @@ class DatasetMatchApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        parameters=[SLUG],
+        parameters=[SLUG, LOCALISED],
         operation_id="consent_dataset_match",
         responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
     )
@@ -137,34 +169,31 @@ class DatasetMatchApi(APIView):
         errors: dict[str, list[str]] = {}
         if not isinstance(data, dict):
             raise InvalidInput(
-                "Invalid input.",
-                errors={"non_field_errors": ["the request body must be a JSON object"]},
+                _("Invalid input."),
+                errors={"non_field_errors": [_("the request body must be a JSON object")]},
+                code=Code.INVALID,
             )
         for key in data:
             if key != "purpose":
-                errors[key] = ["unknown field; expected purpose"]
+                errors[key] = [_("unknown field; expected purpose")]
         if "purpose" not in data:
-            errors["purpose"] = ["this field is required"]
+            errors["purpose"] = [_("this field is required")]
         if errors:
-            raise InvalidInput("Invalid input.", errors=errors)
+            raise InvalidInput(_("Invalid input."), errors=errors, code=Code.INVALID)
         try:
             purpose = parse_purpose(data["purpose"])
         except MatcherInputError as exc:
             raise _invalid(exc) from exc
-        conditions = Conditions(
-            codes=tuple(dataset.duo_codes),
-            diseases=tuple(dataset.duo_diseases),
-            values=dict(dataset.duo_values),
-        )
+        conditions = dataset_conditions(dataset)
         try:
             result = match(purpose, conditions)
         except MatcherInputError as exc:
             raise InvalidInput(
-                "The dataset's stored conditions are not valid; its stewards must correct them.",
-                code="invalid_conditions",
+                _("The dataset's stored conditions are not valid; its stewards must correct them."),
+                code=Code.INVALID_CONDITIONS,
                 errors=exc.errors,
             ) from exc
-        return Response(self.OutputSerializer(result.to_dict()).data)
+        return Response(self.OutputSerializer(_result_body(request, result)).data)
 
 
 class DatasetConditionsSetApi(APIView):
@@ -204,13 +233,18 @@ class DatasetConditionsSetApi(APIView):
         return Response(self.OutputSerializer(dataset).data)
 
 
-class RawBodyParser(BaseParser):
-    """Hands the body over untouched: the import service validates (and digests) the bytes."""
+class ConsentImportParser(BaseParser):
+    """The body as bytes for the importer, within ``CONSENT_IMPORT_MAX_BYTES``: the import
+    form's limit, larger than other forms' because a consent file holds a whole cohort.
+
+    Unlike the API's other raw bodies (lifes/parsers.py) the bytes are not screened here: the
+    import service refuses NUL, lone surrogates and hostile JSON itself, with the import's own
+    error shape, so the form, the API and the command refuse them alike."""
 
     media_type = "*/*"
 
     def parse(self, stream, media_type=None, parser_context=None) -> bytes:
-        return stream.read() if stream is not None else b""
+        return read_limited(stream, parser_context, settings.CONSENT_IMPORT_MAX_BYTES)
 
 
 class ConsentImportApi(APIView):
@@ -220,7 +254,7 @@ class ConsentImportApi(APIView):
     nothing is stored. ``type`` overrides the detection from the Content-Type.
     """
 
-    parser_classes = [RawBodyParser]
+    parser_classes = [ConsentImportParser]
 
     class OutputSerializer(serializers.Serializer):
         format = serializers.CharField()
@@ -255,6 +289,7 @@ class ConsentImportApi(APIView):
             400: ErrorSerializer,
             403: ErrorSerializer,
             404: ErrorSerializer,
+            413: ErrorSerializer,
         },
     )
     def post(self, request: Request, slug: str) -> Response:
@@ -421,3 +456,38 @@ class ParticipantOptOutApi(APIView):
             actor=request.user, dataset=dataset, pseudonym=pseudonym
         )
         return Response(self.OutputSerializer(participant).data)
+
+
+class MondoSearchApi(APIView):
+    """Search MONDO disease classes by name or id, for the request wizard's disease picker.
+
+    Public, like the matcher: the ontology is public and the answer reads no data of the hub.
+    The query is capped (100 characters) and so is the answer (at most 20 classes)."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.CharField()
+        label = serializers.CharField()
+
+    @extend_schema(
+        operation_id="consent_mondo_search",
+        parameters=[OpenApiParameter("q", str, description="words of the name, or a MONDO id")],
+        responses={200: OutputSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        from consent.vocabulary import mondo_search
+
+        query = request.query_params.get("q", "")
+        if len(query) > 100:
+            raise InvalidInput(
+                _("The search is too long."),
+                errors={"q": [_("Use at most 100 characters.")]},
+            )
+        if len(query.strip()) < 2:
+            return Response([])
+        found = mondo_search(query, limit=20)
+        return Response(
+            self.OutputSerializer([{"id": i, "label": lb} for i, lb in found], many=True).data
+        )

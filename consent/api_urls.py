@@ -31,4 +31,5 @@ urlpatterns = [
         api.ParticipantOptOutApi.as_view(),
         name="participant_opt_out",
     ),
+    path("mondo", api.MondoSearchApi.as_view(), name="mondo_search"),
 ]

@@ -19,9 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from consent import matcher
+from consent import duo, matcher
 from consent.legal import (
     ART9_FOR_SECONDARY_USE,
     EEA_COUNTRIES,
@@ -31,7 +33,8 @@ from consent.legal import (
     GdprArt9Basis,
     ProhibitedUse,
 )
-from consent.matcher import Conditions, Purpose
+from consent.matcher import Conditions, Purpose, dataset_conditions
+from consent.reasons_i18n import errors_text, reasons_text
 
 Status = Literal["pass", "fail", "needs_review"]
 PASS: Status = "pass"  # noqa: S105 - a check status, not a password
@@ -99,6 +102,12 @@ def _label(choices: Any, value: str) -> str:
         return value
 
 
+def _day(day: dt.date) -> str:
+    """A date as the reader's language writes it ("31 Dec 2028", "31 december 2028"); the
+    details keep the ISO date."""
+    return date_format(day, "DATE_FORMAT")
+
+
 def _purpose_for(facts: RequestFacts) -> Purpose:
     """The purpose, with the organisation's for-profit status when the purpose does not say."""
     if facts.purpose.for_profit is None:
@@ -109,6 +118,16 @@ def _purpose_for(facts: RequestFacts) -> Purpose:
 # --------------------------------------------------------------------------------------------
 # Per dataset
 # --------------------------------------------------------------------------------------------
+
+
+_VERDICTS: dict[str, Callable[[], str]] = {
+    PASS: lambda: _("The purpose fits the dataset's conditions."),
+    FAIL: lambda: _("The purpose does not fit the dataset's conditions."),
+    NEEDS_REVIEW: lambda: _(
+        "The matcher cannot tell whether the purpose fits the dataset's conditions; a reviewer"
+        " must compare them."
+    ),
+}
 
 
 def check_duo_compatibility(facts: RequestFacts) -> list[CheckOutcome]:
@@ -128,7 +147,7 @@ def check_duo_compatibility(facts: RequestFacts) -> list[CheckOutcome]:
                         "The purpose or the dataset's conditions could not be read, so a reviewer "
                         "must compare them: %(problems)s"
                     )
-                    % {"problems": str(exc)},
+                    % {"problems": errors_text(exc.errors)},
                     {"errors": exc.errors},
                 )
             )
@@ -136,9 +155,16 @@ def check_duo_compatibility(facts: RequestFacts) -> list[CheckOutcome]:
         status = {matcher.COMPATIBLE: PASS, matcher.INCOMPATIBLE: FAIL}.get(
             result.decision, NEEDS_REVIEW
         )
-        explanation = " ".join(result.reasons) or _("The purpose fits the dataset's conditions.")
+        # The matcher (pure, Django-free) gives its reasons as ``Reason``s: said here in the
+        # active language. The details keep the English ``reasons`` as before and the reasons'
+        # templates and parameters, so a stored result can be read in any language later.
+        explanation = " ".join(reasons_text(result.reasons)) or _VERDICTS[status]()
+        details = {
+            **result.to_dict(),
+            "reason_messages": [reason.as_json() for reason in result.reasons],
+        }
         outcomes.append(
-            CheckOutcome("duo_compatibility", dataset.slug, status, explanation, result.to_dict())
+            CheckOutcome("duo_compatibility", dataset.slug, status, explanation, details)
         )
     return outcomes
 
@@ -418,9 +444,7 @@ def check_ethics_approval(facts: RequestFacts) -> list[CheckOutcome]:
     Required when any dataset holds personal data or carries the IRB modifier (DUO:0000021).
     """
     needed = [
-        d.slug
-        for d in facts.datasets
-        if d.contains_personal_data or matcher.IRB in d.conditions.codes
+        d.slug for d in facts.datasets if d.contains_personal_data or duo.IRB in d.conditions.codes
     ]
     details = {
         "reference": facts.ethics_reference,
@@ -467,7 +491,7 @@ def check_ethics_approval(facts: RequestFacts) -> list[CheckOutcome]:
                 None,
                 FAIL,
                 _("The ethics approval expires on %(expires)s, before the requested period starts.")
-                % {"expires": expires.isoformat()},
+                % {"expires": _day(expires)},
                 details,
             )
         ]
@@ -482,7 +506,7 @@ def check_ethics_approval(facts: RequestFacts) -> list[CheckOutcome]:
                     "ethics approval (valid until %(expires)s) covers the whole "
                     "period."
                 )
-                % {"expires": expires.isoformat()},
+                % {"expires": _day(expires)},
                 details,
             )
         ]
@@ -496,7 +520,7 @@ def check_ethics_approval(facts: RequestFacts) -> list[CheckOutcome]:
                     "The ethics approval expires on %(expires)s, before the requested "
                     "period ends on %(end)s."
                 )
-                % {"expires": expires.isoformat(), "end": facts.period_end.isoformat()},
+                % {"expires": _day(expires), "end": _day(facts.period_end)},
                 details,
             )
         ]
@@ -512,7 +536,7 @@ def check_ethics_approval(facts: RequestFacts) -> list[CheckOutcome]:
             % {
                 "reference": facts.ethics_reference,
                 "committee": facts.ethics_committee,
-                "expires": expires.isoformat(),
+                "expires": _day(expires),
             },
             details,
         )
@@ -630,14 +654,28 @@ def dataset_facts(
     return tuple(
         DatasetFacts(
             slug=d.slug,
-            conditions=Conditions(
-                codes=tuple(d.duo_codes or ()),
-                diseases=tuple(d.duo_diseases or ()),
-                values=dict(d.duo_values or {}),
-            ),
+            conditions=dataset_conditions(d),
             contains_personal_data=d.contains_personal_data,
             min_cohort_size=d.min_cohort_size or DEFAULT_MIN_COHORT,
             cohort_count=counts[d.slug],
         )
         for d in datasets
     )
+
+
+#: What people read as each check's name and outcome (CheckResult stores the codes).
+CHECK_TITLES: dict[str, Any] = {
+    "duo_compatibility": gettext_lazy("Data-use conditions (DUO)"),
+    "cohort_size": gettext_lazy("Consenting participants"),
+    "organisation": gettext_lazy("Requesting organisation"),
+    "ehds_purpose": gettext_lazy("EHDS purpose"),
+    "ehds_prohibited_uses": gettext_lazy("EHDS prohibited uses"),
+    "gdpr_legal_basis": gettext_lazy("GDPR legal basis"),
+    "ethics_approval": gettext_lazy("Ethics approval"),
+    "processing_location": gettext_lazy("Where the data are processed"),
+}
+STATUS_LABELS: dict[str, Any] = {
+    PASS: gettext_lazy("Passed"),
+    FAIL: gettext_lazy("Failed"),
+    NEEDS_REVIEW: gettext_lazy("Needs review"),
+}

@@ -36,7 +36,13 @@ import datetime as dt
 import io
 import re
 
-from consent.fhir import DocumentError, ImportEntry, fhir_instant, split_canonical
+from consent.fhir import (
+    DocumentError,
+    ImportEntry,
+    InstantRangeError,
+    fhir_instant,
+    split_canonical,
+)
 from consent.models import PSEUDONYM_RE, ConsentSource
 from consent.rules import ConsentRuleError, ConsentSpec, ProvisionNode, flatten
 
@@ -82,6 +88,9 @@ def _instant(text: str, column: str, reasons: list[str], *, is_end: bool = False
         return None
     try:
         return fhir_instant(text, is_end=is_end)
+    except InstantRangeError as exc:
+        reasons.append(f"{column}: {exc}")
+        return None
     except ValueError:
         reasons.append(f"{column}: {text!r} is not an ISO 8601 date or date-time")
         return None
@@ -172,6 +181,12 @@ def _read_rows(content: bytes | str) -> tuple[list[str], list[list[str]]]:
         except UnicodeDecodeError as exc:
             raise DocumentError("the CSV file is not UTF-8 text") from exc
     content = content.removeprefix("\ufeff")
+    if "\x00" in content:
+        raise DocumentError("the file contains a NUL character")
+    try:
+        content.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DocumentError("the file contains a lone UTF-16 surrogate, which is not text") from exc
     try:
         rows = list(csv.reader(io.StringIO(content)))
     except csv.Error as exc:

@@ -50,6 +50,7 @@ from fhir.resources.R4B.bundle import Bundle as BundleR4
 from fhir.resources.R4B.consent import Consent as ConsentR4
 from pydantic import ValidationError
 
+from consent import policies
 from consent.models import PSEUDONYM_RE, ConsentSource
 from consent.rules import ConsentRuleError, ConsentSpec, ProvisionNode, flatten
 
@@ -79,12 +80,11 @@ _CONSTRAINTS_R5 = (
     "data",
     "resourceType",
     "documentType",
-    "code",
     "securityLabel",
     "dataPeriod",
     "expression",
 )
-_CONSTRAINTS_R4 = ("actor", "data", "class_fhir", "code", "securityLabel", "dataPeriod")
+_CONSTRAINTS_R4 = ("actor", "data", "class_fhir", "securityLabel", "dataPeriod")
 _PSEUDONYM = re.compile(PSEUDONYM_RE)
 MAX_REASONS = 10
 
@@ -113,32 +113,75 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
+#: An end on the last day the calendar can hold (``9999-12-31``, or any moment of it) is how
+#: many systems say "no end date"; it is read as no end rather than as an instant the next
+#: midnight of which does not exist.
+_NO_END_FROM = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+#: The range the hub stores (Python's and so Django's datetimes, in UTC).
+_EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+
+
+class InstantRangeError(ValueError):
+    """A date or time outside what the hub can store (years 1–9999 in UTC)."""
+
+
+def _utc(value: dt.datetime, *, is_end: bool) -> dt.datetime | None:
+    """``value`` (aware) when it is within the stored range; ends from 9999-12-31 on: ``None``."""
+    try:
+        in_utc = value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        if is_end and value.year == 9999:  # 9999-12-31 with a negative offset: past year 9999
+            return None
+        raise InstantRangeError(
+            f"{value.isoformat()} lies outside the years 1–9999 (UTC) that the hub can store"
+        ) from exc
+    if is_end and in_utc >= _NO_END_FROM:
+        return None
+    if in_utc < _EARLIEST:
+        raise InstantRangeError(
+            f"{value.isoformat()} lies before 2 January of year 1 (UTC), earlier than any consent"
+        )
+    return value
+
+
 def fhir_instant(value: Any, *, is_end: bool = False) -> dt.datetime | None:
     """A FHIR date/dateTime (possibly partial: ``2024``, ``2024-05``) as an aware datetime.
 
     Starts are the first moment of what they name. Ends are exclusive: ``2025-06-30`` ends at
     the first moment of 1 July, ``2025`` at 1 January 2026 (FHIR period ends are inclusive).
-    Dates without a time are read in the hub's time zone.
+    Dates without a time are read in the hub's time zone. An end in ``9999-12-31`` (or the
+    year ``9999``, or ``9999-12``) means "no end" and gives ``None``. Values outside what the
+    hub can store raise ``InstantRangeError`` (a ``ValueError``), never an ``OverflowError``.
     """
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
-        return _aware(value)
+        return _utc(_aware(value), is_end=is_end)
     if isinstance(value, dt.date):
+        if is_end and value >= dt.date(9999, 12, 31):
+            return None
         day = value + dt.timedelta(days=1) if is_end else value
-        return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+        try:
+            moment = timezone.make_aware(dt.datetime.combine(day, dt.time()))
+        except OverflowError as exc:
+            raise InstantRangeError(f"{value.isoformat()} lies outside the years 1–9999") from exc
+        return _utc(moment, is_end=is_end)
     text = str(value).strip()
     if re.fullmatch(r"\d{4}", text):
-        year = int(text) + (1 if is_end else 0)
-        return timezone.make_aware(dt.datetime(year, 1, 1))  # noqa: DTZ001 - made aware here
+        year = int(text)
+        if is_end and year == 9999:
+            return None
+        return fhir_instant(dt.date(year + (1 if is_end else 0), 1, 1))
     if re.fullmatch(r"\d{4}-\d{2}", text):
         year, month = (int(part) for part in text.split("-"))
+        if is_end and (year, month) == (9999, 12):
+            return None
         if is_end:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        return timezone.make_aware(dt.datetime(year, month, 1))  # noqa: DTZ001
+        return fhir_instant(dt.date(year, month, 1))
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return fhir_instant(dt.date.fromisoformat(text), is_end=is_end)
-    return _aware(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+    return fhir_instant(dt.datetime.fromisoformat(text.replace("Z", "+00:00")), is_end=is_end)
 
 
 def split_canonical(uri: str) -> tuple[str, str]:
@@ -188,8 +231,56 @@ def _period(period: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
     return fhir_instant(period.start), fhir_instant(period.end, is_end=True)
 
 
+def _coding_text(coding: Any) -> str:
+    code = getattr(coding, "code", None) or "?"
+    system = getattr(coding, "system", None)
+    return f"{code} ({system})" if system else str(code)
+
+
+def _describe_constraint(name: str, value: Any) -> str:
+    """One limit of a provision, in words that name what it names."""
+    items = value if isinstance(value, list) else [value]
+    if name == "actor":
+        parts = []
+        for actor in items:
+            ref = getattr(getattr(actor, "reference", None), "reference", None) or "someone"
+            roles = [_coding_text(c) for c in (getattr(actor.role, "coding", None) or [])]
+            parts.append(f"{ref} (role {', '.join(roles)})" if roles else ref)
+        return "actor(s) " + ", ".join(parts)
+    if name == "data":
+        refs = [
+            f"{getattr(d.reference, 'reference', '?')} ({d.meaning})"
+            for d in items
+            if getattr(d, "reference", None) is not None
+        ]
+        return "data " + ", ".join(refs)
+    if name in ("class_fhir", "resourceType", "documentType", "securityLabel"):
+        label = {
+            "class_fhir": "class",
+            "resourceType": "resource type",
+            "documentType": "document type",
+            "securityLabel": "security label",
+        }[name]
+        return f"{label} " + ", ".join(_coding_text(c) for c in items)
+    if name == "dataPeriod":
+        period = items[0]
+        return f"data from the period {period.start or '…'} to {period.end or '…'}"
+    return f"{name} (an expression the hub does not evaluate)"
+
+
 def _constraints(provision: Any, names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name.removesuffix("_fhir") for name in names if getattr(provision, name, None))
+    return tuple(
+        _describe_constraint(name, getattr(provision, name))
+        for name in names
+        if getattr(provision, name, None)
+    )
+
+
+def _code_codings(provision: Any) -> list[tuple[str | None, str | None]]:
+    """The Codings of ``provision.code`` (a consent policy code, e.g. the MII's)."""
+    return [
+        (c.system, c.code) for concept in (provision.code or []) for c in (concept.coding or [])
+    ]
 
 
 def _validation_reasons(exc: ValidationError) -> list[str]:
@@ -200,6 +291,111 @@ def _validation_reasons(exc: ValidationError) -> list[str]:
     if len(exc.errors()) > MAX_REASONS:
         reasons.append(f"… and {len(exc.errors()) - MAX_REASONS} more problems")
     return reasons
+
+
+# --------------------------------------------------------------------------------------------
+# What kind of consent
+# --------------------------------------------------------------------------------------------
+
+_KIND_WORDS = {
+    "treatment": "a treatment consent",
+    "privacy": "a privacy consent (who may see or share the record)",
+    "advance-directive": "an advance directive",
+}
+
+
+def _policy_systems_r4(provision: Any) -> set[str]:
+    if provision is None:
+        return set()
+    systems = {s for s, _ in _codings(provision.purpose) + _code_codings(provision) if s}
+    for child in provision.provision or []:
+        systems |= _policy_systems_r4(child)
+    return systems
+
+
+def _policy_systems_r5(provisions: Any) -> set[str]:
+    systems: set[str] = set()
+    for provision in provisions or []:
+        systems |= {s for s, _ in _codings(provision.purpose) + _code_codings(provision) if s}
+        systems |= _policy_systems_r5(provision.provision)
+    return systems
+
+
+def check_research_kind(
+    *,
+    scope: list[tuple[str | None, str | None]],
+    category: list[tuple[str | None, str | None]],
+    policy_systems: set[str],
+    version: str,
+) -> None:
+    """Refuse (``ConsentRuleError``) anything but a research consent, saying what it is.
+
+    Research: R4 ``scope`` research, a research ``category`` (consentcategorycodes research,
+    v3 ActCode RESEARCH/RSDID/RSREID, the MII broad consent category, ...), or provisions coded
+    in a research policy's code system (the MII broad consent policy codes). The kinds are data:
+    ``kinds`` in ``consent/data/policy_map.json`` and operators' maps.
+    """
+    pm = policies.policy_map()
+    if not scope and not category:
+        raise ConsentRuleError(
+            [
+                "neither scope (R4) nor category (R4, R5) says what kind of consent this is; "
+                "only a research consent (scope 'research' in R4, or a research category) can "
+                "put anyone in a research cohort"
+            ]
+        )
+    found: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    documents: list[str] = []
+    for element, codings in (("scope", scope), ("category", category)):
+        for system, code in codings:
+            label = f"{element} {code} ({system})"
+            kind = pm.kind_of(system, code)
+            if kind is None:
+                unknown.append(label)
+            elif kind == "document":
+                documents.append(label)
+            else:
+                found.setdefault(kind, []).append(label)
+    research_policy = sorted(s for s in policy_systems if s.rstrip("/") in pm.research_systems)
+    if research_policy:
+        found.setdefault("research", []).append(
+            f"provisions coded in the research policy {pm.system_name(research_policy[0])}"
+        )
+    others = {k: v for k, v in found.items() if k != "research"}
+    if "research" in found and not others:
+        return
+    if "research" in found:
+        said = "; ".join(f"{', '.join(v)} make it {_KIND_WORDS[k]}" for k, v in others.items())
+        raise ConsentRuleError(
+            [
+                f"not only a research consent: {', '.join(found['research'])} mark it as "
+                f"research, but {said}; refused rather than guessed"
+            ]
+        )
+    if others:
+        said = "; ".join(f"{', '.join(v)}: {_KIND_WORDS[k]}" for k, v in others.items())
+        raise ConsentRuleError(
+            [
+                f"not a research consent ({said}); only research consents can put anyone in a "
+                "research cohort"
+            ]
+        )
+    what = []
+    if documents:
+        what.append(f"{', '.join(documents)}: only the type of document")
+    if unknown:
+        what.append(f"{', '.join(unknown)}: in no consent policy map")
+    raise ConsentRuleError(
+        [
+            f"the kind of consent is unknown ({'; '.join(what)}); a research consent needs "
+            + (
+                "scope 'research' or a research category"
+                if version == "R4"
+                else "a research category (e.g. consentscope 'research' as category)"
+            )
+        ]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,7 +416,7 @@ def _nodes_r5(
         nodes.append(
             ProvisionNode(
                 decision=decision,
-                codings=_codings(provision.purpose),
+                codings=_codings(provision.purpose) + _code_codings(provision),
                 period_start=start,
                 period_end=end,
                 constrained=_constraints(provision, _CONSTRAINTS_R5),
@@ -238,6 +434,12 @@ def _spec_r5(resource: ConsentR5, source_id: str) -> ConsentSpec:
         reasons.append(
             f"status: {status!r} is not an R5 Consent status ({', '.join(sorted(R5_STATUSES))})"
         )
+    check_research_kind(
+        scope=[],
+        category=[(c.system, c.code) for cc in resource.category or [] for c in cc.coding or []],
+        policy_systems=_policy_systems_r5(resource.provision),
+        version="R5",
+    )
     pseudonym = pseudonym_from_reference(resource.subject, "subject", reasons)
     decision = resource.decision or "deny"
     if decision not in ("permit", "deny"):
@@ -278,12 +480,13 @@ def _spec_r5(resource: ConsentR5, source_id: str) -> ConsentSpec:
 def _date(value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(_aware(value)).date()
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     instant = fhir_instant(value)
-    return timezone.localtime(instant).date() if instant else None
+    try:
+        return timezone.localtime(instant).date() if instant else None
+    except OverflowError as exc:
+        raise InstantRangeError(f"{value} lies outside the years 1–9999") from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -306,7 +509,7 @@ def _nodes_r4(
         nodes.append(
             ProvisionNode(
                 decision=provision.type,
-                codings=_codings(provision.purpose),
+                codings=_codings(provision.purpose) + _code_codings(provision),
                 period_start=start,
                 period_end=end,
                 constrained=_constraints(provision, _CONSTRAINTS_R4),
@@ -329,6 +532,12 @@ def _spec_r4(resource: ConsentR4, source_id: str) -> ConsentSpec:
         reasons.append(
             f"status: {status!r} is not an R4 Consent status ({', '.join(sorted(R4_STATUSES))})"
         )
+    check_research_kind(
+        scope=_codings(resource.scope.coding) if resource.scope is not None else [],
+        category=[(c.system, c.code) for cc in resource.category or [] for c in cc.coding or []],
+        policy_systems=_policy_systems_r4(resource.provision),
+        version="R4",
+    )
     pseudonym = pseudonym_from_reference(resource.patient, "patient", reasons)
     policy_uri, policy_version = "", ""
     for policy in resource.policy or []:
@@ -354,12 +563,8 @@ def _spec_r4(resource: ConsentR4, source_id: str) -> ConsentSpec:
                 "and policyRule is not OPTIN or OPTOUT"
             )
         children = _nodes_r4(root.provision, "provision.provision", reasons)
-        purposes = _codings(root.purpose)
-        names_duo = any(
-            (code or "").startswith("DUO:") or (system or "").rstrip("/").endswith("duo.owl")
-            for system, code in purposes
-        )
-        if decision == "deny" and not names_duo:
+        purposes = _codings(root.purpose) + _code_codings(root)
+        if decision == "deny" and not purposes:
             nodes = children  # the base rule: deny everything except the nested permits
         elif decision in ("permit", "deny"):
             nodes = [
@@ -489,6 +694,30 @@ def _bundle_entries(bundle: dict[str, Any], version: str) -> list[ImportEntry]:
     return entries
 
 
+def check_storable_text(data: Any) -> None:
+    """Refuse text the database cannot store: NUL characters (PostgreSQL text) and lone UTF-16
+    surrogates (not encodable as UTF-8), wherever they sit in the document (keys included).
+    An explicit stack, not recursion: the document may be as deep as the JSON parser allowed."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise DocumentError("the document contains a NUL character, which cannot be stored")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise DocumentError(
+                    "the document contains a lone UTF-16 surrogate (\\ud800–\\udfff), which is "
+                    "not text"
+                ) from exc
+
+
 def parse_document(
     content: bytes | str | dict[str, Any],
     *,
@@ -504,10 +733,13 @@ def parse_document(
             data = json.loads(content)
         except (UnicodeDecodeError, ValueError) as exc:
             raise DocumentError(f"not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise DocumentError("the JSON is nested too deeply to be a FHIR document") from exc
     else:
         data = content
     if not isinstance(data, dict):
         raise DocumentError("a FHIR document must be a JSON object")
+    check_storable_text(data)
     kind = data.get("resourceType")
     if kind == "Bundle":
         return _bundle_entries(data, version)

@@ -6,11 +6,11 @@ import json
 import re
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import PSEUDONYM_RE
 
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 _SPLIT = re.compile(r"[\s,;|]+")
 
 
@@ -35,12 +35,14 @@ class ConsentImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
+        limit = settings.CONSENT_IMPORT_MAX_BYTES
+        if upload.size > limit:
             raise forms.ValidationError(
                 _(
-                    "The file is larger than 20 MB; use the API or the "
+                    "The file is larger than %(limit)s bytes; split it or use the "
                     "consent_import command for bigger files."
                 )
+                % {"limit": limit}
             )
         return upload
 

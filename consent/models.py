@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Dataset
+from consent import duo
 
 PSEUDONYM_RE = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 validate_pseudonym = RegexValidator(
@@ -90,6 +91,15 @@ class Participant(models.Model):
                 fields=["dataset", "pseudonym"], name="participant_unique_pseudonym"
             ),
         ]
+        indexes = [
+            # The few opted-out participants of a dataset, left out of a cohort by one probe.
+            models.Index(
+                fields=["dataset", "opted_out_at"],
+                include=["id"],
+                name="participant_opted_out",
+                condition=Q(opted_out_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.pseudonym
@@ -136,6 +146,17 @@ class ConsentRecord(models.Model):
     )
     superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
     is_current = models.BooleanField(default=True)
+    # The summary the cohort query reads (consent.rules.summarise), written with the record:
+    # the participant's pseudonym (it never changes), whether the provisions are "simple"
+    # (all for the consent's own period, no nested exceptions) and their codes as bit masks
+    # (consent.rules.SUMMARY_CODES). A record that is not simple is read from its provisions.
+    pseudonym = models.CharField(max_length=128, default="", db_default="", editable=False)
+    is_simple = models.BooleanField(default=False, db_default=False, editable=False)
+    grants_any = models.IntegerField(default=0, db_default=0, editable=False)
+    grants_non_commercial = models.IntegerField(default=0, db_default=0, editable=False)
+    grants_not_for_profit = models.IntegerField(default=0, db_default=0, editable=False)
+    grants_both = models.IntegerField(default=0, db_default=0, editable=False)
+    denies = models.IntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["participant", "-recorded_at", "-pk"]
@@ -164,6 +185,37 @@ class ConsentRecord(models.Model):
             ),
             # The cohort at a past time, and a participant's history.
             models.Index(fields=["participant", "recorded_at"], name="consent_history"),
+            # The cohort of a dataset for a non-DS purpose: one index-only scan of the
+            # current, active consents with their summaries (PostgreSQL; others ignore include).
+            models.Index(
+                fields=["dataset", "is_simple"],
+                include=[
+                    "id",
+                    "participant",
+                    "pseudonym",
+                    "period_start",
+                    "period_end",
+                    "grants_any",
+                    "grants_non_commercial",
+                    "grants_not_for_profit",
+                    "grants_both",
+                    "denies",
+                ],
+                name="consent_cohort_scan",
+                condition=Q(is_current=True, status="active"),
+            ),
+            # The next moment a current consent starts or ends (how long a materialised
+            # cohort stays true): one index probe each.
+            models.Index(
+                fields=["dataset", "period_start"],
+                name="consent_next_start",
+                condition=Q(is_current=True),
+            ),
+            models.Index(
+                fields=["dataset", "period_end"],
+                name="consent_next_end",
+                condition=Q(is_current=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -188,6 +240,10 @@ class ConsentProvision(models.Model):
     period_end = models.DateTimeField(null=True, blank=True)
     is_non_commercial = models.BooleanField(default=False)
     is_not_for_profit = models.BooleanField(default=False)
+    # FHIR's exception to an exception: a deny with nested permits gets a group number > 0
+    # (unique within its consent) and its nested permits the same number; such a deny does
+    # not exclude a purpose that a permit of its own group covers. 0: an ordinary row.
+    group = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["consent", "decision", "code", "disease"]
@@ -196,7 +252,7 @@ class ConsentProvision(models.Model):
                 condition=Q(code__regex=r"^DUO:[0-9]{7}$"), name="provision_code_duo"
             ),
             models.CheckConstraint(
-                condition=Q(disease="") | Q(code="DUO:0000007", disease__regex=r"^MONDO:[0-9]{7}$"),
+                condition=Q(disease="") | Q(code=duo.DS, disease__regex=r"^MONDO:[0-9]{7}$"),
                 name="provision_disease_only_with_ds",
             ),
             models.CheckConstraint(
@@ -213,8 +269,43 @@ class ConsentProvision(models.Model):
             models.Index(
                 fields=["dataset", "decision", "code", "disease"], name="provision_dataset_code"
             ),
+            models.Index(fields=["dataset", "period_start"], name="provision_next_start"),
+            models.Index(fields=["dataset", "period_end"], name="provision_next_end"),
+            # Whether a dataset has any excepted deny at all (almost never): one probe.
+            models.Index(
+                fields=["dataset"], name="provision_dataset_grouped", condition=Q(group__gt=0)
+            ),
         ]
 
     def __str__(self) -> str:
         disease = f" {self.disease}" if self.disease else ""
         return f"{self.decision} {self.code}{disease}"
+
+
+class MaterialisedCohort(models.Model):
+    """A cohort computed once and served until consent changes (issue 12, point 6).
+
+    Keyed by dataset and ``key`` (``permit:<number>``, or a purpose for cohorts asked without a
+    permit). It is served while the dataset's cohort version is still ``version``, the purpose
+    and opt-out cutoff are the same (``purpose_digest``) and no consent or provision period
+    starts or ends in between (``valid_until``: the next such moment when it was computed).
+    ``ids`` is the zlib-compressed newline-joined sorted pseudonymous ids.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    purpose_digest = models.CharField(max_length=64)
+    version = models.PositiveBigIntegerField()
+    computed_at = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    count = models.PositiveIntegerField()
+    digest = models.CharField(max_length=71)
+    ids = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "key"], name="cohort_one_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.key} v{self.version} ({self.count})"

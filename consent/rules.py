@@ -48,27 +48,48 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from consent import policies
 from consent import vocabulary as vocab
+from consent.duo import (
+    AGE,
+    ANCESTRY,
+    BIOMEDICAL,
+    CC,
+    COL,
+    CONTROL,
+    DISEASE_CATEGORY,
+    DRUG,
+    DS,
+    GENDER,
+    GENETIC,
+    GRU,
+    GS,
+    GSO,
+    HMB,
+    IRB,
+    IS,
+    MDS,
+    MOR,
+    NCU,
+    NMDS,
+    NPOA,
+    NPU,
+    NPUNCU,
+    NRES,
+    PERMISSIONS,
+    POA,
+    POPULATION,
+    PS,
+    PUB,
+    RS,
+    RTN,
+    TS,
+    US,
+)
 
 DUO_SYSTEM = "http://purl.obolibrary.org/obo/duo.owl"
 MONDO_SYSTEM = "http://purl.obolibrary.org/obo/mondo.owl"
 
-NRES, GRU, HMB, DS, POA = "DUO:0000004", "DUO:0000042", "DUO:0000006", "DUO:0000007", "DUO:0000011"
-MDS, POPULATION, ANCESTRY = "DUO:0000031", "DUO:0000032", "DUO:0000033"
-NMDS, GSO, NPUNCU, NPOA = "DUO:0000015", "DUO:0000016", "DUO:0000018", "DUO:0000044"
-NPU, NCU, CC = "DUO:0000045", "DUO:0000046", "DUO:0000043"
-IRB, PUB, COL, MOR, TS, RTN = (
-    "DUO:0000021",
-    "DUO:0000019",
-    "DUO:0000020",
-    "DUO:0000024",
-    "DUO:0000025",
-    "DUO:0000029",
-)
-GS, US, PS, IS, RS = "DUO:0000022", "DUO:0000026", "DUO:0000027", "DUO:0000028", "DUO:0000012"
-
-PERMISSIONS: frozenset[str] = frozenset({NRES, GRU, HMB, DS, POA})
-PRIMARY_PURPOSES: frozenset[str] = frozenset({GRU, HMB, DS, POA})
 #: Modifiers kept on the record without filtering participants.
 RECORDED_MODIFIERS: frozenset[str] = frozenset({IRB, PUB, COL, MOR, TS, RTN, CC})
 #: Modifiers that cannot be decided per participant: a consent carrying them is refused.
@@ -109,9 +130,13 @@ class ProvisionSpec:
     period_end: dt.datetime | None = None
     is_non_commercial: bool = False
     is_not_for_profit: bool = False
+    #: 0 for an ordinary row. A deny with nested permits (FHIR's exception to an exception)
+    #: gets a group number > 0 within its consent, and its nested permits get the same number:
+    #: such a deny does not exclude a purpose that one of its own nested permits covers.
+    group: int = 0
 
     def as_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "decision": self.decision,
             "code": self.code,
             "disease": self.disease,
@@ -120,6 +145,9 @@ class ProvisionSpec:
             "is_non_commercial": self.is_non_commercial,
             "is_not_for_profit": self.is_not_for_profit,
         }
+        if self.group:  # only when set, so digests of consents without exceptions stay as they were
+            out["group"] = self.group
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,9 +280,12 @@ def read_purposes(
 class ProvisionNode:
     """One provision of a FHIR Consent, its decision already resolved (R4 ``type``, R5 by depth).
 
-    ``constrained`` names constraints other than purpose and period (actor, data, class, code,
-    security label, data period, expression): a permit limited that way is not a general
-    research permit, so it grants nothing here; a deny is applied whatever they say.
+    ``codings`` are its ``purpose`` and ``code`` Codings: DUO and MONDO ones are read directly,
+    consent policy codes through the policy map (``consent.policies``). ``constrained``
+    describes, one string each, the limits other than purpose, code and period that the hub
+    cannot enforce (actors, data references, classes and resource types, document types,
+    security labels, data periods, expressions): a permit limited that way grants nothing here
+    (the note says precisely which limit); a deny is applied to all of the participant's data.
     """
 
     decision: str
@@ -303,12 +334,62 @@ def _intersect(start_a, end_a, start_b, end_b):
     return start, end
 
 
+def translate_policy_codes(
+    codings: Iterable[tuple[str | None, str | None]],
+    decision: str,
+    where: str,
+    errors: list[str],
+    notes: list[str],
+) -> tuple[list[tuple[str | None, str | None]], bool]:
+    """DUO/MONDO codings as they are, consent policy codes through the policy map.
+
+    Returns the codings to read and whether the provision named any policy code. A code of a
+    system no map knows, or a code its system's map lacks, is an error naming the system: a
+    code the hub cannot read is never accepted as a silent no-op.
+    """
+    pm = policies.policy_map()
+    out: list[tuple[str | None, str | None]] = []
+    named_policy = False
+    for system, code in codings:
+        if normalise_code(system, code) is not None or not (system or "").strip():
+            out.append((system, code))  # DUO/MONDO, or a bare code read_purposes reports
+            continue
+        named_policy = True
+        entry = pm.lookup(system, code)
+        if entry is None:
+            if pm.knows_system(system):
+                errors.append(
+                    f"{where}: {code!r} is not in the policy map of {pm.system_name(system)} "
+                    f"({system}), so the hub cannot tell what it allows"
+                )
+            else:
+                errors.append(
+                    f"{where}: code {code!r} of code system {system or '(none)'!r} is in no "
+                    "consent policy map, so the hub cannot tell what it allows (operators add "
+                    "policy maps with CONSENT_POLICY_MAPS)"
+                )
+            continue
+        duo = entry.permit if decision == "permit" else entry.deny
+        out.extend((DUO_SYSTEM, c) for c in duo)
+        if not duo:
+            notes.append(
+                f"{where}: {decision} of {entry.display} ({entry.code}) grants and denies "
+                f"nothing here: {entry.note or 'it is not about research use of data'}"
+            )
+        elif entry.note:
+            notes.append(f"{where}: {entry.display} ({entry.code}): {entry.note}")
+    return out, named_policy
+
+
 class _Flattener:
     def __init__(self) -> None:
         self.rows: list[ProvisionSpec] = []
         self.modifiers: list[str] = []
         self.notes: list[str] = []
         self.errors: list[str] = []
+        self.groups = 0
+        self.permits = 0
+        self.unenforceable: list[str] = []
 
     def emit(
         self,
@@ -320,15 +401,18 @@ class _Flattener:
         *,
         non_commercial: bool = False,
         not_for_profit: bool = False,
+        group: int = 0,
     ) -> None:
         if start is not None and end is not None and start >= end:
             return  # an empty period: the provision never applies
         for code, disease in scope:
             self.rows.append(
-                ProvisionSpec(decision, code, disease, start, end, non_commercial, not_for_profit)
+                ProvisionSpec(
+                    decision, code, disease, start, end, non_commercial, not_for_profit, group
+                )
             )
         for code in research_types:
-            self.rows.append(ProvisionSpec(decision, code, "", start, end))
+            self.rows.append(ProvisionSpec(decision, code, "", start, end, group=group))
 
     def walk(
         self,
@@ -338,9 +422,19 @@ class _Flattener:
         parent_end,
         parent_decision: str,
         parent_is_base: bool,
+        grant_scope: Scope = ALL_RESEARCH,
+        group: int = 0,
     ) -> None:
+        """Flatten one provision. FHIR: a nested provision is an exception to its parent, so a
+        permit inside a deny re-permits part of what the deny refused (its rows share the
+        deny's ``group``), and a deny inside a permit refuses part of what it permitted.
+        ``grant_scope`` is what the nearest enclosing permit (or a base permit) grants: a
+        nested permit never grants beyond it."""
         errors: list[str] = []
-        purposes = read_purposes(node.codings, node.path, errors)
+        codings, named_policy = translate_policy_codes(
+            node.codings, node.decision, node.path, errors, self.notes
+        )
+        purposes = read_purposes(codings, node.path, errors)
         self.errors.extend(errors)
         if errors:  # keep reading the nested provisions, to report all problems at once
             for child in node.children:
@@ -352,31 +446,31 @@ class _Flattener:
             for code in purposes.permissions
             for disease in (purposes.diseases if code == DS else [""])
         )
-        if not purposes.names_duo and purposes.other_codings:
-            self.notes.append(
-                f"{node.path}: names no DUO purpose; it grants and denies nothing for research use"
-            )
-            scope: Scope = ()
+        if not purposes.names_duo and (purposes.other_codings or named_policy):
+            scope: Scope = ()  # only codes that grant and deny nothing here (notes say why)
         elif not own and purposes.research_types:
             scope = ()  # research types alone grant or deny no primary purpose
         else:
             scope = own or parent_scope  # no purpose named: the enclosing provision's purposes
         if node.decision == "permit":
-            if parent_decision == "deny" and not parent_is_base:
-                self.errors.append(
-                    f"{node.path}: a permit inside a deny cannot be applied (a deny overrides "
-                    "every permit); state the permit at the top level instead"
-                )
-                return
-            if parent_decision == "permit" and own:
-                scope = _meet(parent_scope, own)
+            self.permits += 1
+            if own:
+                scope = _meet(grant_scope, own)
+                if parent_decision == "deny" and not parent_is_base:
+                    scope = _meet(parent_scope, scope)  # an exception stays inside its deny
+            elif parent_decision == "deny" and not parent_is_base:
+                scope = _meet(grant_scope, parent_scope)
             for code in purposes.modifiers:
                 if code not in (NCU, NPU, NPUNCU, NMDS, NPOA) and code not in self.modifiers:
                     self.modifiers.append(code)
             if node.constrained:
+                self.unenforceable.append(node.path)
                 self.notes.append(
-                    f"{node.path}: a permit limited by {', '.join(node.constrained)} is not a "
-                    "general research permit; it grants nothing here"
+                    f"{node.path}: a permit limited to {'; '.join(node.constrained)}. The hub "
+                    "cannot enforce such a limit (it cannot see which people receive a visiting "
+                    "algorithm's results, and a node runs on the participant's whole record, "
+                    "not on single records, classes or labels), so this permit grants nothing "
+                    "here"
                 )
             else:
                 self.emit(
@@ -387,11 +481,13 @@ class _Flattener:
                     end,
                     non_commercial=bool({NCU, NPUNCU} & set(purposes.modifiers)),
                     not_for_profit=bool({NPU, NPUNCU} & set(purposes.modifiers)),
+                    group=group,
                 )
             if NMDS in purposes.modifiers:
                 self.emit("deny", (), [MDS], start, end)
             if NPOA in purposes.modifiers:
                 self.emit("deny", ((POA, ""),), [POPULATION, ANCESTRY], start, end)
+            child_grant = scope if not node.constrained else ()
         else:
             if NRES in purposes.permissions:
                 self.errors.append(f"{node.path}: no restriction (NRES) cannot be denied")
@@ -405,12 +501,28 @@ class _Flattener:
                 return
             if node.constrained:
                 self.notes.append(
-                    f"{node.path}: a deny limited by {', '.join(node.constrained)} is applied "
-                    "to all of the participant's data (the hub cannot withhold single records)"
+                    f"{node.path}: a deny limited to {'; '.join(node.constrained)} is applied "
+                    "to all of the participant's data (the hub cannot withhold single records "
+                    "or tell recipients apart), which refuses more, never less"
                 )
-            self.emit("deny", scope, purposes.research_types, start, end)
+            own_group = 0
+            if any(child.decision == "permit" for child in node.children):
+                self.groups += 1
+                own_group = self.groups
+            self.emit("deny", scope, purposes.research_types, start, end, group=own_group)
+            child_grant = grant_scope
+            group = own_group
         for child in node.children:
-            self.walk(child, scope or parent_scope, start, end, node.decision, False)
+            self.walk(
+                child,
+                scope or parent_scope,
+                start,
+                end,
+                node.decision,
+                False,
+                grant_scope=child_grant,
+                group=group if node.decision == "deny" else 0,
+            )
 
 
 def flatten(
@@ -430,6 +542,19 @@ def flatten(
         flat.emit("permit", ALL_RESEARCH, (), base_start, base_end)
     for node in provisions:
         flat.walk(node, ALL_RESEARCH, base_start, base_end, base_decision, True)
+    if (
+        not flat.errors
+        and base_decision != "permit"
+        and flat.permits
+        and len(flat.unenforceable) == flat.permits
+    ):
+        # Every permit was limited in a way the hub cannot enforce: accepting the consent
+        # would say "imported" while it permits nothing. Refuse it, saying precisely why.
+        flat.errors.extend(n for n in flat.notes if n.split(":", 1)[0] in flat.unenforceable)
+        flat.errors.append(
+            "none of the consent's permits can be applied at the hub, so it cannot put the "
+            "participant in any cohort"
+        )
     if flat.errors:
         raise ConsentRuleError(flat.errors)
     rows = tuple(dict.fromkeys(flat.rows))
@@ -448,3 +573,64 @@ def describe(row: ProvisionSpec) -> str:
         except KeyError:
             name += f" — {row.disease}"
     return name
+
+
+# --------------------------------------------------------------------------------------------
+# A consent's summary: what the cohort query reads instead of its provision rows
+# --------------------------------------------------------------------------------------------
+
+#: One bit per code, in this order, never reordered (stored on ConsentRecord). DS is absent:
+#: disease-specific rows matter only to DS purposes, which read the provision rows.
+SUMMARY_CODES: tuple[str, ...] = (
+    NRES,
+    GRU,
+    HMB,
+    POA,
+    MDS,
+    POPULATION,
+    ANCESTRY,
+    AGE,
+    GENDER,
+    CONTROL,
+    BIOMEDICAL,
+    GENETIC,
+    DRUG,
+    DISEASE_CATEGORY,
+)
+_BIT = {code: 1 << index for index, code in enumerate(SUMMARY_CODES)}
+
+
+def bits(codes: Iterable[str]) -> int:
+    return sum(_BIT.get(code, 0) for code in set(codes))
+
+
+def summarise(
+    provisions: Iterable[ProvisionSpec],
+    period_start: dt.datetime | None,
+    period_end: dt.datetime | None,
+) -> dict[str, object]:
+    """The ``ConsentRecord`` summary columns of a consent's provision rows.
+
+    A consent is *simple* when every row applies for exactly the consent's own period and
+    none is an exception to an exception (group 0): then, for any purpose but a DS one, the
+    consent's period plus these bit masks decide membership, and the cohort query reads one
+    row per participant instead of probing provision rows. ``grants_*`` hold the permitted
+    codes usable by a purpose that is (both) non-commercial and not-for-profit, only
+    non-commercial, only not-for-profit, or neither (``any``); ``denies`` the denied codes.
+    """
+    rows = list(provisions)
+    simple = all(
+        row.group == 0 and (row.period_start, row.period_end) == (period_start, period_end)
+        for row in rows
+    )
+    permits = [row for row in rows if row.decision == "permit"]
+    return {
+        "is_simple": simple,
+        "grants_any": bits(
+            r.code for r in permits if not r.is_non_commercial and not r.is_not_for_profit
+        ),
+        "grants_non_commercial": bits(r.code for r in permits if not r.is_not_for_profit),
+        "grants_not_for_profit": bits(r.code for r in permits if not r.is_non_commercial),
+        "grants_both": bits(r.code for r in permits),
+        "denies": bits(r.code for r in rows if r.decision == "deny"),
+    }

@@ -17,6 +17,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from catalogue.models import Dataset
 from consent.cohort import Cohort, CohortChanged, cohort_for, cohort_version, digest_of
+from consent.errors import Code
 from consent.models import ConsentProvision, ConsentRecord, ConsentSource, Participant
 from consent.permissions import can_manage_consent, can_read_consent
 from lifes.errors import NotAllowed, NotFound
@@ -58,16 +59,18 @@ def consent_dataset_get(*, user: Any, slug: str, for_change: bool = False) -> Da
     """
     dataset = Dataset.objects.select_related("owner", "node").filter(slug=slug).first()
     if dataset is None or not can_read_consent(user, dataset):
-        raise NotFound(_("No such dataset."))
+        raise NotFound(_("No such dataset."), code=Code.NOT_FOUND)
     if for_change and not can_manage_consent(user, dataset):
-        raise NotAllowed(_("Auditors can read consent records but not change them."))
+        raise NotAllowed(
+            _("Auditors can read consent records but not change them."), code=Code.PERMISSION_DENIED
+        )
     return dataset
 
 
 def participant_get(*, user: Any, dataset: Dataset, pseudonym: str) -> Participant:
     """A participant with their whole consent history (newest first) and its provisions."""
     if not can_read_consent(user, dataset):
-        raise NotFound(_("No such dataset."))
+        raise NotFound(_("No such dataset."), code=Code.NOT_FOUND)
     history = (
         ConsentRecord.objects.select_related("recorded_by")
         .prefetch_related(
@@ -84,7 +87,9 @@ def participant_get(*, user: Any, dataset: Dataset, pseudonym: str) -> Participa
         .first()
     )
     if participant is None:
-        raise NotFound(_("No participant with this pseudonymous id in this dataset."))
+        raise NotFound(
+            _("No participant with this pseudonymous id in this dataset."), code=Code.NOT_FOUND
+        )
     return participant
 
 

@@ -2,7 +2,8 @@
 
 Each service: checks the actor, opens one transaction, locks the dataset's ``DatasetConsentState``
 row (so consent writes to one dataset queue, and the cohort version increases by exactly one per
-change), writes, appends the audit event, and queues ``consent_changed`` for after the commit.
+change), writes, appends the audit event, and writes the ``consent.changed`` outbox effect
+(the signal is sent after the commit).
 ``actor=None`` is the system (demo seeding, management commands run by an operator).
 """
 
@@ -17,9 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import outbox
 from audit.services import audit_record
 from catalogue.models import Dataset
 from consent.csv_import import parse_csv
+from consent.errors import Code
 from consent.fhir import DocumentError, ImportEntry, parse_document
 from consent.matcher import MatcherInputError, parse_conditions
 from consent.models import (
@@ -29,11 +32,12 @@ from consent.models import (
     ConsentStatus,
     DatasetConsentState,
     Decision,
+    MaterialisedCohort,
     Participant,
 )
 from consent.permissions import can_manage_consent
-from consent.rules import ConsentSpec
-from consent.signals import consent_changed, dataset_conditions_changed, send_after_commit
+from consent.reasons_i18n import reasons_text
+from consent.rules import ConsentSpec, summarise
 from lifes.errors import DomainError, InvalidInput, NotAllowed, NotFound
 
 FORMATS = ("auto", "fhir", "fhir-r4", "fhir-r5", "csv")
@@ -47,9 +51,9 @@ class ConsentImportRefused(InvalidInput):
     def __init__(self, report: ImportReport) -> None:
         errors = {item["entry"]: item["reasons"] for item in report.refused}
         super().__init__(
-            f"Nothing was imported: {len(report.refused)} of {report.entries} entries were "
-            "refused.",
-            code="import_refused",
+            _("Nothing was imported: %(refused)d of %(entries)d entries were refused.")
+            % {"refused": len(report.refused), "entries": report.entries},
+            code=Code.IMPORT_REFUSED,
             errors=errors,
         )
         self.report = report
@@ -88,7 +92,8 @@ class ImportReport:
 def _require_manager(actor: Any, dataset: Dataset) -> None:
     if actor is not None and not can_manage_consent(actor, dataset):
         raise NotAllowed(
-            _("Only the dataset's stewards and hub staff can change its consent records.")
+            _("Only the dataset's stewards and hub staff can change its consent records."),
+            code=Code.PERMISSION_DENIED,
         )
 
 
@@ -102,13 +107,13 @@ def _bump(state: DatasetConsentState, now) -> int:
     state.version += 1
     state.changed_at = now
     state.save(update_fields=["version", "changed_at"])
-    dataset_id, version = state.pk, state.version
-    transaction.on_commit(
-        lambda: send_after_commit(
-            consent_changed, sender=DatasetConsentState, dataset_id=dataset_id, version=version
-        )
+    # Every materialised cohort of the dataset is now stale (the version moved): drop them in
+    # the same transaction rather than keep megabytes no fetch will ever serve.
+    MaterialisedCohort.objects.filter(dataset_id=state.pk).delete()
+    outbox.add(
+        "consent.changed", key=f"dataset:{state.pk}", dataset_id=state.pk, version=state.version
     )
-    return version
+    return state.version
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,7 +124,9 @@ def _bump(state: DatasetConsentState, now) -> int:
 def _parse(content: bytes | str, fmt: str) -> tuple[str, list[ImportEntry]]:
     if fmt not in FORMATS:
         raise InvalidInput(
-            f"Unknown format {fmt!r}.", errors={"format": [f"choose one of {', '.join(FORMATS)}"]}
+            _("Unknown format %(format)s.") % {"format": repr(fmt)},
+            errors={"format": [_("choose one of %(formats)s") % {"formats": ", ".join(FORMATS)}]},
+            code=Code.INVALID,
         )
     if fmt == "auto":
         text = content.lstrip()[:1] if isinstance(content, str) else content.lstrip()[:1]
@@ -152,6 +159,8 @@ def _new_record(
     now,
 ) -> ConsentRecord:
     return ConsentRecord(
+        **summarise(spec.provisions, spec.period_start, spec.period_end),
+        pseudonym=participant.pseudonym,
         participant=participant,
         dataset_id=participant.dataset_id,
         status=spec.status,
@@ -250,6 +259,7 @@ def _store(
             period_end=row.period_end,
             is_non_commercial=row.is_non_commercial,
             is_not_for_profit=row.is_not_for_profit,
+            group=row.group,
         )
         for record, (_, spec) in zip(records, to_record, strict=True)
         for row in spec.provisions
@@ -327,7 +337,9 @@ def _participant_locked(dataset: Dataset, pseudonym: str) -> Participant:
         Participant.objects.select_for_update().filter(dataset=dataset, pseudonym=pseudonym).first()
     )
     if participant is None:
-        raise NotFound(_("No participant with this pseudonymous id in this dataset."))
+        raise NotFound(
+            _("No participant with this pseudonymous id in this dataset."), code=Code.NOT_FOUND
+        )
     return participant
 
 
@@ -350,7 +362,7 @@ def consent_withdraw(
         )
         if previous is not None and previous.source == ConsentSource.WITHDRAWAL:
             raise DomainError(
-                _("This participant has already withdrawn consent."), code="already_withdrawn"
+                _("This participant has already withdrawn consent."), code=Code.ALREADY_WITHDRAWN
             )
         now = timezone.now()
         spec = ConsentSpec(
@@ -398,7 +410,7 @@ def participant_opt_out_record(*, actor: Any, dataset: Dataset, pseudonym: str) 
         if participant.opted_out_at is not None:
             raise DomainError(
                 _("This participant's national opt-out is already recorded."),
-                code="already_opted_out",
+                code=Code.ALREADY_OPTED_OUT,
             )
         now = timezone.now()
         participant.opted_out_at = now
@@ -424,8 +436,12 @@ def participant_opt_out_record(*, actor: Any, dataset: Dataset, pseudonym: str) 
 
 
 def _field_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Matcher paths (``conditions.codes``) as the service's argument names (``codes``)."""
-    return {path.removeprefix("conditions."): messages for path, messages in errors.items()}
+    """Matcher paths (``conditions.codes``) as the service's argument names (``codes``), the
+    matcher's messages in the actor's language (as every ``DomainError`` renders its text)."""
+    return {
+        path.removeprefix("conditions."): reasons_text(problems)
+        for path, problems in errors.items()
+    }
 
 
 def _json_value(value: Any) -> Any:
@@ -447,14 +463,17 @@ def dataset_conditions_set(
     implies its code (as in the matcher), and the stored codes include it.
     """
     if actor is not None and not can_manage_consent(actor, dataset):
-        raise NotAllowed(_("Only the dataset's stewards and hub staff can set its conditions."))
+        raise NotAllowed(
+            _("Only the dataset's stewards and hub staff can set its conditions."),
+            code=Code.PERMISSION_DENIED,
+        )
     try:
         conditions = parse_conditions(
             {"codes": codes, "diseases": diseases or [], "values": values or {}}
         )
     except MatcherInputError as exc:
         raise InvalidInput(
-            _("The conditions are not valid."), errors=_field_errors(exc.errors)
+            _("The conditions are not valid."), errors=_field_errors(exc.errors), code=Code.INVALID
         ) from exc
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
@@ -478,10 +497,5 @@ def dataset_conditions_set(
             target=dataset,
             payload={"before": before, "after": after},
         )
-        dataset_id = dataset.pk
-        transaction.on_commit(
-            lambda: send_after_commit(
-                dataset_conditions_changed, sender=Dataset, dataset_id=dataset_id
-            )
-        )
+        outbox.add("consent.conditions_changed", key=f"dataset:{dataset.pk}", dataset_id=dataset.pk)
     return dataset

@@ -12,9 +12,12 @@ from typing import Any
 
 from celery import shared_task
 
+import outbox
 from accounts.models import User
 from catalogue.models import Dataset
+from consent.models import DatasetConsentState
 from consent.services import ConsentImportRefused, consent_import
+from consent.signals import consent_changed, dataset_conditions_changed
 
 
 @shared_task(acks_late=True)
@@ -35,3 +38,15 @@ def consent_import_file_task(
     except ConsentImportRefused as exc:
         return exc.report.as_json()
     return report.as_json()
+
+
+@outbox.effect("consent.changed")
+def consent_changed_send(*, dataset_id: int, version: int) -> None:
+    """Tell the other apps after the commit. ``send`` (not ``send_robust``): a receiver that
+    fails leaves the outbox row unacknowledged, so it runs again; receivers are idempotent."""
+    consent_changed.send(sender=DatasetConsentState, dataset_id=dataset_id, version=version)
+
+
+@outbox.effect("consent.conditions_changed")
+def dataset_conditions_changed_send(*, dataset_id: int) -> None:
+    dataset_conditions_changed.send(sender=Dataset, dataset_id=dataset_id)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,21 +37,6 @@ from consent.selectors import (
 from lifes.errors import DomainError, InvalidInput, NotAllowed, NotFound
 
 
-def _domain_errors_as_http(view: Callable) -> Callable:
-    """NotFound → 404 and NotAllowed → 403 (what the selectors and services raise)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return wrapped
-
-
 def _context(request: HttpRequest, dataset, **extra) -> dict:
     return {"dataset": dataset, "can_manage": can_manage_consent(request.user, dataset), **extra}
 
@@ -69,7 +52,6 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-@_domain_errors_as_http
 def dataset_overview(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = consent_dataset_get(user=request.user, slug=slug)
     return render(
@@ -89,7 +71,6 @@ def dataset_overview(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_domain_errors_as_http
 def consent_import(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = consent_dataset_get(user=request.user, slug=slug, for_change=True)
     if request.method == "GET":
@@ -135,7 +116,6 @@ def consent_import(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-@_domain_errors_as_http
 def participant_find(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = consent_dataset_get(user=request.user, slug=slug)
     form = ParticipantFindForm(request.GET)
@@ -167,7 +147,6 @@ def participant_find(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-@_domain_errors_as_http
 def participant_detail(request: HttpRequest, slug: str, pseudonym: str) -> HttpResponse:
     dataset = consent_dataset_get(user=request.user, slug=slug)
     participant = participant_get(user=request.user, dataset=dataset, pseudonym=pseudonym)
@@ -222,7 +201,6 @@ def _confirm_view(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_domain_errors_as_http
 def participant_withdraw(request: HttpRequest, slug: str, pseudonym: str) -> HttpResponse:
     return _confirm_view(
         request,
@@ -241,7 +219,6 @@ def participant_withdraw(request: HttpRequest, slug: str, pseudonym: str) -> Htt
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_domain_errors_as_http
 def participant_opt_out(request: HttpRequest, slug: str, pseudonym: str) -> HttpResponse:
     return _confirm_view(
         request,
@@ -253,15 +230,14 @@ def participant_opt_out(request: HttpRequest, slug: str, pseudonym: str) -> Http
             actor=request.user, dataset=dataset, pseudonym=pseudonym
         ),
         done=_(
-            "The national opt-out is recorded. The participant is left out of every cohort "
-            "from now on."
+            "The national opt-out is recorded. The participant is left out of the cohorts "
+            "of every permit issued from now on."
         ),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_domain_errors_as_http
 def conditions_edit(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = consent_dataset_get(user=request.user, slug=slug, for_change=True)
     initial = {

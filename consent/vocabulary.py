@@ -411,3 +411,44 @@ def is_covered(purpose_disease: str, dataset_disease: str) -> bool:
         return dataset_disease in mondo_ancestors(purpose_disease)
     except KeyError:
         return False
+
+
+_mondo_index: tuple[int, list[tuple[str, str, str]]] | None = None
+
+
+def _mondo_lowercase() -> list[tuple[str, str, str]]:
+    """(id, label, lower-case label) of every MONDO class, built once per loaded release."""
+    global _mondo_index
+    vocab = _get()
+    index = _mondo_index
+    if index is None or index[0] != id(vocab):
+        rows = sorted((c, label, label.casefold()) for c, (label, _p) in vocab.mondo.items())
+        index = _mondo_index = (id(vocab), rows)
+    return index[1]
+
+
+def mondo_search(query: str, *, limit: int = 20) -> list[tuple[str, str]]:
+    """MONDO classes whose id or label matches ``query``, best first: the id itself, labels
+    starting with the query, labels with a word starting with it, then labels containing it
+    (shorter labels first within each). Every word of the query must occur. The shipped
+    release carries English labels only (MONDO has no Dutch labels to ship)."""
+    text = " ".join(query.split()).casefold()
+    if not text:
+        return []
+    curie = text.upper()
+    if curie.startswith("MONDO:") and is_mondo(curie):
+        return [(curie, mondo_label(curie))]
+    words = text.split()
+    ranked: list[tuple[int, int, str, str]] = []
+    for term, label, folded in _mondo_lowercase():
+        if not all(w in folded for w in words):
+            continue
+        if folded.startswith(text):
+            rank = 0
+        elif f" {words[0]}" in f" {folded}":
+            rank = 1
+        else:
+            rank = 2
+        ranked.append((rank, len(label), term, label))
+    ranked.sort()
+    return [(term, label) for _rank, _length, term, label in ranked[:limit]]

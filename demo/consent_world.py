@@ -12,12 +12,12 @@ import json
 from typing import Any
 
 from catalogue.models import Dataset
+from consent.duo import DS, GRU, HMB, MDS, NCU, POA
 from consent.models import Participant
 from consent.services import consent_import, consent_withdraw, participant_opt_out_record
 
 DIABETES, T2D, T1D = "MONDO:0005015", "MONDO:0005148", "MONDO:0005147"
-DS, HMB, GRU, MDS, POA = "DUO:0000007", "DUO:0000006", "DUO:0000042", "DUO:0000031", "DUO:0000011"
-NCU = "DUO:0000046"
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 CSV_HEADER = "participant,permit,permit_diseases,deny,deny_diseases,period_start,date_signed\n"
 
 
@@ -62,7 +62,11 @@ def _cardio_bundle() -> str:
                     "resourceType": "Consent",
                     "id": f"lcb-{i:04d}",
                     "status": "active",
-                    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+                    # R5 has no scope: the research kind is a category (consentscope research).
+                    "category": [
+                        {"coding": [{"system": "http://loinc.org", "code": "59284-0"}]},
+                        {"coding": [{"system": CONSENT_SCOPE, "code": "research"}]},
+                    ],
                     "subject": {"reference": f"Patient/LCB-{i:04d}"},
                     "date": "2021-09-01",
                     "period": {"start": "2021-09-01"},

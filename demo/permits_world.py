@@ -57,6 +57,8 @@ DEMO_ANSWERS: dict[str, Any] = {
     "purpose_diseases": ["MONDO:0005148"],
     "is_commercial": False,
     "no_prohibited_use": True,
+    "public_benefit": "Better diabetes care for patients in the Netherlands.",
+    "no_stigmatisation": True,
     "gdpr_art6_basis": "e",
     "gdpr_art9_basis": "j",
     "ethics_reference": "METC-2026-042",
@@ -80,10 +82,19 @@ def _node_key(report: Any, node: Node, path: Path) -> None:
         report.created.append(f"receipt key of node {NODE_ID}")
 
 
-def _live_permit() -> Permit | None:
+def current_demo_permit() -> Permit | None:
+    """The demo permit a node can run now: active and inside its validity window (another
+    demo permit may be active but not valid yet; a node would refuse that one)."""
+    live = _live_permit(valid_now=True)
+    return live if live is not None and live.token else None
+
+
+def _live_permit(*, valid_now: bool = False) -> Permit | None:
     now = timezone.now()
+    window = {"valid_from__lte": now} if valid_now else {}
     return (
         Permit.objects.filter(
+            **window,
             status=PermitStatus.ACTIVE,
             valid_until__gt=now,
             request__state=RequestState.PERMITTED,
@@ -115,24 +126,30 @@ def approve_request(
     request: AccessRequest,
     *,
     refuse: frozenset[str] = frozenset(),
+    accept_terms: bool = True,
 ) -> AccessRequest:
     """Take a complete draft (or a request sent back for changes) through submission, every
     board (members declare no conflict and approve, the chair closes the round) and every owner
-    (grant, except the datasets in ``refuse``), through the services."""
+    (grant, except the datasets in ``refuse``), through the services. With ``accept_terms`` the
+    requester accepts the datasets' data-use terms first, so the permit is active at issue;
+    without, it waits for that acceptance (EHDS Art. 68)."""
     request.refresh_from_db()
+    if accept_terms:
+        services.terms_accept(actor=request.requester, request_id=request.pk)
     if request.state == RequestState.CHANGES_REQUESTED:
         services.request_resubmit(actor=request.requester, request_id=request.pk)
-    else:
+    elif request.state == RequestState.DRAFT:  # else an amendment, already sent
         services.request_submit(actor=request.requester, request_id=request.pk)
-    request.refresh_from_db()
-    if request.state == RequestState.SUBMITTED:  # no worker ran the checks (yet)
-        services.checks_run(request_id=request.pk)
+    # The checks (if no worker ran them yet), then the access body's completeness check.
+    from demo.ehds_world import complete_after_checks
+
+    request = complete_after_checks(request)
     for _round in range(10):
         stage = request.stages.filter(state=StageState.OPEN).select_related("board").first()
         if stage is None:
             break
         memberships = list(stage.board.memberships.select_related("user").order_by("pk"))
-        chair = next((m.user for m in memberships if m.role in ("chair", "secretary")), None)
+        chair = next((m.user for m in memberships if m.is_chair), None)
         voters = [m.user for m in memberships if m.role == "member"][: stage.board.min_votes]
         for voter in voters or ([chair] if chair else []):
             services.conflict_declare(actor=voter, request_id=request.pk, has_conflict=False)
@@ -214,10 +231,10 @@ def seed_permits(report: Any, *, node_key_path: Path | None = None) -> Permit:
 def _how_to_run(permit: Permit) -> str:
     return (
         f"Demo permit {permit.number} (node {NODE_ID}): "
-        f"python manage.py permit_token {permit.number} > permit.jwt && "
+        "DEBUG=1 python manage.py demo_node_permit > permit.jwt && "
         "python -m lifes_node run --config demo/node/node.toml.example --permit permit.jwt "
         "--algorithm demo/node/algorithms/mean_bmi_by_sex.py"
     )
 
 
-__all__ = ["approve_request", "demo_node_key", "seed_permits"]
+__all__ = ["approve_request", "current_demo_permit", "demo_node_key", "seed_permits"]

@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Organisation, User
 from catalogue.models import Algorithm, Dataset
+from demo.ehds_world import complete_after_checks
+from demo.forms_world import custodian_answers
 from requests_app import services
 from requests_app.models import AccessRequest, BoardKind, RequestState, ReviewBoard
 
@@ -21,6 +23,8 @@ BASE_ANSWERS: dict[str, Any] = {
     "ehds_category": "e",
     "is_commercial": False,
     "no_prohibited_use": True,
+    "public_benefit": "Better care for the patients the data are about.",
+    "no_stigmatisation": True,
     "gdpr_art6_basis": "e",
     "gdpr_art9_basis": "j",
     "ethics_reference": "METC-2026-042",
@@ -30,6 +34,27 @@ BASE_ANSWERS: dict[str, Any] = {
     "period_start": dt.date(2026, 11, 1),
     "period_end": dt.date(2027, 10, 31),
 }
+
+# Private answers (answers.PRIVATE_FIELDS) of the requests the boards are reviewing, so the
+# visibility rule shows in the demo: member1 declared no conflict and reads them; member2 has
+# not declared yet and sees "(private)"; the data owner never does. The team member has no
+# account: the invitation is by e-mail.
+PRIVATE_ANSWERS: dict[str, Any] = {
+    "funding_source": "ZonMw Open Competition grant 09120012310045 (public funding, 2026-2029)",
+    "commercial_interests": (
+        "None for the study. The principal investigator advises Statina Pharma B.V. on an "
+        "unrelated trial (paid consultancy, declared to the LUMC in 2025)."
+    ),
+    "dpia_done": True,
+    "dpia_summary": (
+        "DPIA LUMC-DPIA-2026-117: federated analysis, no data leave the data station; only "
+        "aggregates with cells of at least 10 are returned; pseudonymous identifiers never "
+        "reach the hub. Residual risk: re-identification through small subgroups, mitigated "
+        "by the minimum cell count and the disclosure check at the node. Approved by the "
+        "LUMC data protection officer on 2026-09-14."
+    ),
+}
+TEAM_MEMBER = ("j.devries@lumc.example", "Statistician")
 
 # title, requester, datasets, purpose, where the story ends
 REQUESTS: list[tuple[str, str, list[str], dict[str, Any], str]] = [
@@ -81,6 +106,13 @@ REQUESTS: list[tuple[str, str, list[str], dict[str, Any], str]] = [
         ["leiden-diabetes-cohort"],
         {"purpose_code": "DUO:0000007", "purpose_diseases": ["MONDO:0005015"]},
         "withdrawn",
+    ),
+    (
+        "Physical activity and frailty in older adults",
+        "requester@demo.lifes.test",
+        ["leiden-population-health-study"],
+        {"purpose_code": "DUO:0000042"},
+        "awaiting_acceptance",
     ),
     (
         "Earlier pilot on HbA1c measurement",
@@ -138,6 +170,9 @@ def _fill(
         datasets=list(Dataset.objects.filter(slug__in=datasets)),
         algorithms=list(Algorithm.objects.filter(name="mean-bmi-by-sex")) if complete else None,
     )
+    extra = custodian_answers(request) if complete else {}
+    if extra:  # the LUMC's own questions on the population study (demo/forms_world.py)
+        services.request_update(actor=requester, request_id=request.pk, changes=extra)
     if complete:
         services.attachment_add(
             actor=requester,
@@ -145,14 +180,16 @@ def _fill(
             kind="ethics_letter",
             upload=SimpleUploadedFile("ethics-approval.pdf", LETTER),
         )
+        from demo.terms_world import minimise
+
+        minimise(request)
     return request
 
 
 def _submit(request: AccessRequest, requester: User) -> None:
     services.request_submit(actor=requester, request_id=request.pk)
-    request.refresh_from_db()
-    if request.state == RequestState.SUBMITTED:  # a real worker may not have run the checks yet
-        services.checks_run(request_id=request.pk)
+    # A real worker may not have run the checks yet; then the access body finds it complete.
+    complete_after_checks(request)
 
 
 def _board_votes(request: AccessRequest, users: dict[str, User], choice: str) -> None:
@@ -166,6 +203,14 @@ def _board_votes(request: AccessRequest, users: dict[str, User], choice: str) ->
         )
 
 
+#: The committee's reasons for the rejected demo request: published on the register.
+REJECTION_NOTE = (
+    "The committee rejects the application: the study would link data of minors without the "
+    "parental consent the cohort's consent requires, and the requested period exceeds the "
+    "ethics approval."
+)
+
+
 def _story(request: AccessRequest, users: dict[str, User], requester: User, end: str) -> None:
     chair, owner = users["chair@demo.lifes.test"], users["owner@demo.lifes.test"]
     if end == "draft":
@@ -176,6 +221,19 @@ def _story(request: AccessRequest, users: dict[str, User], requester: User, end:
             actor=requester, request_id=request.pk, reason="Replaced by a larger study."
         )
         return
+    if end in ("permitted", "closed"):
+        # The requester accepts the datasets' terms in the wizard: the permit is active at issue.
+        services.terms_accept(actor=requester, request_id=request.pk)
+    if end == "awaiting_acceptance":
+        # An invited statistician without an account: the permit waits for their acceptance.
+        services.team_member_invite(
+            actor=requester, request_id=request.pk, email=TEAM_MEMBER[0], role=TEAM_MEMBER[1]
+        )
+    if end in ("in_review", "owners"):
+        services.request_update(actor=requester, request_id=request.pk, changes=PRIVATE_ANSWERS)
+        services.team_member_invite(
+            actor=requester, request_id=request.pk, email=TEAM_MEMBER[0], role=TEAM_MEMBER[1]
+        )
     _submit(request, requester)
     if end == "in_review":
         services.conflict_declare(
@@ -184,13 +242,22 @@ def _story(request: AccessRequest, users: dict[str, User], requester: User, end:
         services.vote_cast(
             actor=users["member1@demo.lifes.test"], request_id=request.pk, choice="approve"
         )
+        # An internal note: the boards read it, the requester and the data owner never do.
+        services.comment_add(
+            actor=users["member1@demo.lifes.test"],
+            request_id=request.pk,
+            body="The PI's consultancy for Statina Pharma is unrelated; no conflict for us.",
+            is_internal=True,
+        )
         return
     choice = {"changes_requested": "request_changes", "rejected": "reject"}.get(end, "approve")
     _board_votes(request, users, choice)
     services.round_close(
         actor=chair,
         request_id=request.pk,
-        note="" if choice == "approve" else "See the members' comments.",
+        note=REJECTION_NOTE
+        if choice == "reject"
+        else ("" if choice == "approve" else "See the members' comments."),
     )
     if end in ("changes_requested", "rejected", "owners"):
         return
@@ -202,6 +269,12 @@ def _story(request: AccessRequest, users: dict[str, User], requester: User, end:
             decision="granted",
             conditions="Acknowledge the LUMC in publications.",
         )
+    if end == "awaiting_acceptance":
+        request.refresh_from_db()
+        if request.state == RequestState.APPROVED:  # no worker issued it (yet)
+            from permits.services import permit_issue
+
+            permit_issue(actor=None, request_id=request.pk)
     if end == "closed":
         request.refresh_from_db()
         if request.state in (RequestState.APPROVED, RequestState.PERMITTED):

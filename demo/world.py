@@ -5,9 +5,14 @@ Every step looks its object up first, so running it twice changes nothing.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, Organisation, User
 from accounts.services import (
@@ -15,14 +20,26 @@ from accounts.services import (
     membership_add,
     organisation_create,
     token_digest,
+    totp_device_install,
     user_create,
 )
 from catalogue.models import Algorithm, Dataset, Node
-from catalogue.services import algorithm_register, dataset_create, node_create
+from catalogue.services import (
+    DATASET_METADATA,
+    algorithm_register,
+    dataset_create,
+    dataset_describe,
+    node_create,
+)
 
 DEMO_PASSWORD = "demo-lifes-2026"  # noqa: S105 - the documented demo password (CONTRACTS.md)
 # A fixed demo node token, so the printed token stays valid however often seed_demo runs.
 DEMO_NODE_TOKEN = "lifes_demo-node-lumc-station-1-not-for-production"  # noqa: S105
+# The demo deciders' authenticator secret (hex, as django-otp stores it): public like the demo
+# password, so anyone can sign in to the demo as chair, owner or admin. Never used outside
+# seed_demo; production accounts set up their own (README, "Two-factor sign-in").
+DEMO_TOTP_KEY = "4c49464553206875622064656d6f20746f747021"  # noqa: S105
+DEMO_TOTP_PEOPLE = ("chair@demo.lifes.test", "owner@demo.lifes.test", "admin@demo.lifes.test")
 DEMO_DIR = Path(__file__).resolve().parent
 NODE_DIR = DEMO_DIR / "node"
 
@@ -102,6 +119,19 @@ DATASETS = [
         "duo_diseases": ["MONDO:0005015"],
         "duo_values": {},
         "participant_count": 60,
+        # HealthDCAT-AP descriptors (exported by /catalogue.jsonld).
+        "licence_url": "https://lifes.example/licences/data-use-agreement-1.0",
+        "licence_types": ["NonCommercialUseOnly", "OtherRestrictiveClauses"],
+        "themes": ["HEAL"],
+        "spatial": ["NLD"],
+        "temporal_start": date(2019, 1, 1),
+        "temporal_end": date(2025, 12, 31),
+        "health_categories": ["EHR", "OTHER_RESEARCH"],
+        "legal_basis": [
+            "https://w3id.org/dpv/legal/eu/gdpr#A6-1-a",
+            "https://w3id.org/dpv/legal/eu/gdpr#A9-2-a",
+        ],
+        "provenance": "Extracted from the LUMC outpatient record system; pseudonymised at source.",
     },
     {
         "slug": "lumc-cardiovascular-biobank",
@@ -117,6 +147,18 @@ DATASETS = [
         "duo_diseases": [],
         "duo_values": {"DUO:0000022": "EU"},
         "participant_count": 1200,
+        "licence_url": "https://lifes.example/licences/data-use-agreement-1.0",
+        "licence_types": ["NonCommercialUseOnly", "OtherRestrictiveClauses"],
+        "themes": ["HEAL", "SCIE"],
+        "spatial": ["NLD"],
+        "temporal_start": date(2012, 3, 1),
+        "temporal_end": date(2024, 6, 30),
+        "health_categories": ["BIOBANK", "EHR"],
+        "legal_basis": [
+            "https://w3id.org/dpv/legal/eu/gdpr#A6-1-a",
+            "https://w3id.org/dpv/legal/eu/gdpr#A9-2-a",
+        ],
+        "provenance": "Samples and ECGs collected at the LUMC under the biobank's broad consent.",
     },
     {
         "slug": "leiden-population-health-study",
@@ -132,6 +174,18 @@ DATASETS = [
         "duo_diseases": [],
         "duo_values": {"DUO:0000025": 36},
         "participant_count": 5000,
+        "licence_url": "https://creativecommons.org/licenses/by-nc/4.0/",
+        "licence_types": ["Attribution", "NonCommercialUseOnly"],
+        "themes": ["HEAL", "SOCI"],
+        "spatial": ["NLD"],
+        "temporal_start": date(2016, 1, 1),
+        "temporal_end": date(2025, 6, 30),
+        "health_categories": ["SURVEY", "DETERMINANTS"],
+        "legal_basis": [
+            "https://w3id.org/dpv/legal/eu/gdpr#A6-1-e",
+            "https://w3id.org/dpv/legal/eu/gdpr#A9-2-j",
+        ],
+        "provenance": "Questionnaires and visits of the study's participants, 2016 onwards.",
     },
 ]
 
@@ -193,6 +247,29 @@ def _users(report: SeedReport, organisations: dict[str, Organisation]) -> dict[s
     return found
 
 
+def _two_factor(report: SeedReport, users: dict[str, User]) -> None:
+    """The demo deciders sign in with a second factor like everyone in their role; their
+    authenticator is a known demo key (``manage.py demo_totp`` prints the current code)."""
+    for email in DEMO_TOTP_PEOPLE:
+        if not TOTPDevice.objects.filter(user=users[email], name="demo authenticator").exists():
+            totp_device_install(
+                actor=None, user=users[email], key=DEMO_TOTP_KEY, name="demo authenticator"
+            )
+            report.created.append(f"demo authenticator for {email}")
+
+
+def demo_totp_secret() -> str:
+    """The demo key as authenticator apps take it typed in (base32)."""
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode("ascii")
+
+
+def demo_totp_code(*, steps_ahead: int = 0) -> str:
+    """The code a phone with the demo key shows now (or ``steps_ahead`` periods of 30 s on)."""
+    totp = TOTP(bytes.fromhex(DEMO_TOTP_KEY))
+    totp.time = totp.time + steps_ahead * totp.step
+    return f"{totp.token():06d}"
+
+
 def _node(report: SeedReport, organisations: dict[str, Organisation]) -> Node:
     node = Node.objects.filter(identifier="lumc-station-1").first()
     if node is None:
@@ -222,8 +299,20 @@ def _datasets(
     report: SeedReport, organisations: dict[str, Organisation], node: Node, users: dict[str, User]
 ) -> None:
     owner = organisations["Leiden University Medical Center"]
+    hdab = organisations["Dutch Health Data Authority"]
     for spec in DATASETS:
-        if Dataset.objects.filter(slug=spec["slug"]).exists():
+        existing = Dataset.objects.filter(slug=spec["slug"]).first()
+        if existing is not None:
+            if not existing.health_categories:
+                # Seeded before the HealthDCAT-AP descriptors existed: fill them in.
+                dataset_describe(
+                    actor=None,
+                    dataset=existing,
+                    hdab=hdab,
+                    **{key: spec[key] for key in ("temporal_start", "temporal_end")},
+                    **{key: spec[key] for key in DATASET_METADATA},
+                )
+                report.created.append(f"descriptors of dataset {spec['slug']}")
             continue
         dataset_create(
             actor=None,
@@ -231,6 +320,7 @@ def _datasets(
             node=node,
             contact_email="data@lumc.example",
             stewards=[users["owner@demo.lifes.test"]],
+            hdab=hdab,
             **spec,
         )
         report.created.append(f"dataset {spec['slug']}")
@@ -260,18 +350,32 @@ def _algorithms(report: SeedReport, organisations: dict[str, Organisation]) -> N
 def seed_demo(*, with_requests: bool = True) -> SeedReport:
     """Each step is its own audited transaction (as in real use), so side effects such as the
     checks after a submission and the permit after an approval run as they would live."""
+    from demo.after_world import seed_after, seed_fees
     from demo.consent_world import seed_consent
+    from demo.ehds_world import seed_ehds
+    from demo.forms_world import seed_forms
     from demo.permits_world import seed_permits
     from demo.requests_world import seed_requests
 
     report = SeedReport()
     organisations = _organisations(report)
     users = _users(report, organisations)
+    _two_factor(report, users)
     node = _node(report, organisations)
     _datasets(report, organisations, node, users)
     _algorithms(report, organisations)
     seed_consent(report)
+    seed_forms(report)
+    seed_fees(report)
+    from demo.terms_world import seed_terms
+
+    seed_terms(report)
     if with_requests:
         seed_requests(report, users)
         seed_permits(report)
+        seed_ehds(report, users)
+        from demo.register_world import seed_register
+
+        seed_register(report)
+        seed_after(report)
     return report

@@ -28,3 +28,16 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "An API token from your profile page: `Token <key>`.",
         }
+
+
+class PassportTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "permits.api.PassportTokenAuthentication"
+    name = "passportBearer"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A passport-scoped token from POST /api/v1/ga4gh/token (RFC 8693).",
+        }

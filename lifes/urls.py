@@ -1,12 +1,12 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
 from catalogue import api as catalogue_api
+from catalogue import views as catalogue_views
 from lifes.health import healthz
 
 api_v1 = [
@@ -21,6 +21,14 @@ api_v1 = [
     path("datasets/<slug:slug>", catalogue_api.DatasetDetailApi.as_view(), name="dataset"),
     path("algorithms/", catalogue_api.AlgorithmListApi.as_view(), name="algorithms"),
     path("nodes/", catalogue_api.NodeListApi.as_view(), name="nodes"),
+    path(
+        "datasets/<slug:slug>/dictionary",
+        catalogue_api.DatasetDictionaryApi.as_view(),
+        name="dataset_dictionary",
+    ),
+    path(
+        "datasets/<slug:slug>/terms", catalogue_api.DatasetTermsApi.as_view(), name="dataset_terms"
+    ),
 ]
 
 urlpatterns = [
@@ -28,6 +36,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("catalogue/", include("catalogue.urls")),
+    path("catalogue.jsonld", catalogue_views.catalogue_feed, name="catalogue_feed"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("audit/", include("audit.urls")),
@@ -43,12 +52,12 @@ urlpatterns = [
     path("", include("permits.urls")),
     path(".well-known/", include("permits.wellknown_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_URL, not even with DEBUG: attachments and reports are private files,
+# handed over only by access-checked views (lifes/files.py).
 
 handler404 = "lifes.errorpages.not_found"
 handler500 = "lifes.errorpages.server_error"

@@ -19,6 +19,7 @@ NOT_YET_VALID = "not_yet_valid"
 EXPIRED = "expired"
 REVOKED = "revoked"
 STALE_REVOCATIONS = "stale_revocations"
+NOT_LOGGED = "not_logged"  # --require-logged: no valid inclusion proof of the permit's issue
 
 VERIFY_REASONS = (
     MALFORMED,
@@ -31,7 +32,15 @@ VERIFY_REASONS = (
     EXPIRED,
     REVOKED,
     STALE_REVOCATIONS,
+    NOT_LOGGED,
 )
+
+# `lifes-node witness`: what the hub's log did that it must never do.
+SPLIT_VIEW = "split_view"  # two different roots for the same size
+HISTORY_REWRITTEN = "history_rewritten"  # a head that does not extend the last one seen
+BAD_TREE_HEAD = "bad_tree_head"  # unsigned, badly signed, or not what the JWS says
+HUB_UNREACHABLE = "hub_unreachable"
+WITNESS_REASONS = (SPLIT_VIEW, HISTORY_REWRITTEN, BAD_TREE_HEAD, HUB_UNREACHABLE)
 
 # `lifes-node run` adds these.
 CONFIG_ERROR = "config_error"
@@ -66,7 +75,7 @@ RUN_REASONS = (
     DISCLOSURE_DOMINANCE,
 )
 
-ALL_REASONS = VERIFY_REASONS + RUN_REASONS
+ALL_REASONS = VERIFY_REASONS + RUN_REASONS + WITNESS_REASONS
 
 
 class NodeError(Exception):

@@ -90,6 +90,9 @@ class RunResult:
     receipt_posted: bool = False
     receipt_detail: str = "no receipt: the permit could not be attributed to the hub"
     outbox: dict[str, int] = field(default_factory=dict)
+    # For uploading the run's results (``lifes_node.results``); never printed.
+    receipt_token: str | None = field(default=None, repr=False)
+    released: bytes | None = field(default=None, repr=False)
 
     @property
     def exit_code(self) -> int:
@@ -461,6 +464,7 @@ def _execute(
         # a small table can be brute-forced, which would leak the very cells that failed).
         raise NodeError(verdict.reason or DISCLOSURE_FORMAT, "output withheld; see details")
     result.output_digest = sha256_digest(produced)
+    result.released = produced
     if output is not None:
         write_atomic(Path(output), produced, 0o644)
         result.output_path = str(output)
@@ -491,6 +495,7 @@ def _send_receipt(
     )
     token = signer.sign(claims)
     result.receipt_jti = claims["jti"]
+    result.receipt_token = token
     delivery = deliver(hub, outbox, token, claims["jti"])
     result.receipt_posted = delivery.posted
     result.receipt_detail = delivery.detail

@@ -2,13 +2,15 @@
 
 Endpoints (hub side, see lifes_node/README.md):
 ``GET /.well-known/jwks.json``, ``GET /api/v1/permits/revocations``,
-``GET /api/v1/node/permits/{number}/cohorts/{dataset}`` and ``POST /api/v1/node/receipts``;
-the last two authenticate the node with ``Authorization: Token <credential>``.
+``GET /api/v1/node/permits/{number}/cohorts/{dataset}``, ``POST /api/v1/node/receipts`` and
+``POST /api/v1/node/run-outputs``; the last three authenticate the node with
+``Authorization: Token <credential>``.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +20,7 @@ JWKS_PATH = "/.well-known/jwks.json"
 REVOCATIONS_PATH = "/api/v1/permits/revocations"
 COHORT_PATH = "/api/v1/node/permits/{permit}/cohorts/{dataset}"
 RECEIPTS_PATH = "/api/v1/node/receipts"
+RESULTS_PATH = "/api/v1/node/run-outputs"
 
 
 class HubError(Exception):
@@ -105,6 +108,33 @@ class HubClient:
             "POST",
             self.url(RECEIPTS_PATH),
             headers={"Content-Type": "application/json", "Accept": "application/json"},
+            secret_headers=self._auth(),
+            body=body,
+            timeout=self.timeout,
+        )
+
+    def post_output(self, token: str, data: bytes, *, filename: str, content_type: str) -> Response:
+        """Upload a run's released output with its receipt (multipart/form-data: ``receipt``
+        and ``output``); the hub checks the file's sha256 against the receipt's."""
+        boundary = "lifes-node-" + secrets.token_hex(16)
+        safe_name = "".join(c for c in filename if c.isalnum() or c in "._-") or "output"
+        body = b"".join(
+            [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="receipt"\r\n\r\n'.encode(),
+                token.encode("ascii"),
+                f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="output"; '
+                f'filename="{safe_name}"\r\nContent-Type: {content_type}\r\n\r\n'.encode(),
+                data,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        return request(
+            "POST",
+            self.url(RESULTS_PATH),
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Accept": "application/json",
+            },
             secret_headers=self._auth(),
             body=body,
             timeout=self.timeout,

@@ -178,13 +178,22 @@ def public_jwk(key: Ed25519PublicKey | Ed25519PrivateKey) -> dict[str, str]:
     return {**jwk, "kid": jwk_thumbprint(jwk), "use": "sig", "alg": "EdDSA"}
 
 
+# RFC 7638 §3.2 (RSA, EC) and RFC 8037 §2 (OKP): the required members, per key type.
+_THUMBPRINT_MEMBERS = {
+    "OKP": ("crv", "kty", "x"),
+    "EC": ("crv", "kty", "x", "y"),
+    "RSA": ("e", "kty", "n"),
+}
+
+
 def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
-    """RFC 7638 JWK thumbprint (SHA-256, base64url) of an OKP key.
+    """RFC 7638 JWK thumbprint (SHA-256, base64url) of an OKP, EC or RSA key.
 
     A thumbprint is derived from the key itself, so the hub can check a receipt's ``kid`` against
-    the node key it registered without any out-of-band naming scheme.
+    the node key it registered without any out-of-band naming scheme. The hub uses this one too
+    (its signing keys, node keys and GA4GH visa keys).
     """
-    members = {name: jwk[name] for name in ("crv", "kty", "x")}
+    members = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode("utf-8")
     return b64url_encode(hashlib.sha256(canonical).digest())
 

@@ -6,8 +6,10 @@ class PermitsConfig(AppConfig):
     verbose_name = "Permits and nodes"
 
     def ready(self) -> None:
-        from permits.receivers import on_request_approved, on_request_closed
-        from requests_app.signals import request_approved, request_closed
+        # The request page shows the request's permits (``{% request_permits %}``): read them
+        # with the request, in the app that knows them (requests_app may not import permits).
+        from permits.selectors import request_page_prefetches
+        from requests_app.selectors import PAGE_PREFETCHES
 
-        request_approved.connect(on_request_approved, dispatch_uid="permits.issue_on_approval")
-        request_closed.connect(on_request_closed, dispatch_uid="permits.close_with_request")
+        if request_page_prefetches not in PAGE_PREFETCHES:
+            PAGE_PREFETCHES.append(request_page_prefetches)

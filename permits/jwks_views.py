@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
+from lifes.conditional import etag_of, is_fresh
 from permits.keys import jwks
 
 
 @require_safe
-def jwks_view(request: HttpRequest) -> JsonResponse:
+def jwks_view(request: HttpRequest) -> HttpResponse:
     """Short public caching: a node sees a new key within ``JWKS_MAX_AGE`` seconds of a
-    rotation, and retired keys stay listed far longer than that."""
-    response = JsonResponse(jwks(), content_type="application/jwk-set+json")
+    rotation, and retired keys stay listed far longer than that. The ``ETag`` covers the
+    published keys themselves (one small query), so a node revalidating after ``max-age`` gets
+    a bodiless 304 until a key is added or drops off."""
+    document = jwks()
+    etag = etag_of("jwks", document)
+    if is_fresh(request.headers.get("If-None-Match"), etag):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = JsonResponse(document, content_type="application/jwk-set+json")
+    response["ETag"] = etag
     patch_cache_control(response, public=True, max_age=settings.JWKS_MAX_AGE)
     return response
 

@@ -9,9 +9,7 @@ expired (``not_after``), so rotation never breaks a permit already issued.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -34,16 +32,20 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from audit.services import audit_record, chain_lock
+from audit.services import audit_record
 from lifes.errors import InvalidInput, NotAllowed
+from lifes_node.keys import b64url_decode, b64url_encode, jwk_thumbprint
+from permits.errors import Code
 from permits.models import SigningKey, SigningKeyStatus
 
 ALGORITHM = "EdDSA"
-CHECKPOINT_TYP = "lifes-checkpoint+jwt"
+TREE_HEAD_TYP = "lifes-tree-head+jwt"
+_KEYS_LOCK = 0x4C49464B45  # pg_advisory_xact_lock key of key creation and rotation
 
 
 @dataclass(frozen=True)
@@ -64,23 +66,8 @@ class TokenInvalid(InvalidInput):
 # --- JWK helpers -------------------------------------------------------------------------------
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def jwk_thumbprint(jwk: dict[str, str]) -> str:
-    """RFC 7638: SHA-256 over the required members (crv, kty, x for OKP) in sorted order."""
-    required = {"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"]}
-    canonical = json.dumps(required, sort_keys=True, separators=(",", ":"))
-    return _b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
-
-
 def public_jwk_of(public_key: Ed25519PublicKey) -> dict[str, str]:
-    x = _b64url(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+    x = b64url_encode(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw))
     jwk = {"kty": "OKP", "crv": "Ed25519", "x": x}
     return _published({**jwk, "kid": jwk_thumbprint(jwk)})
 
@@ -98,7 +85,7 @@ def _published(jwk: dict[str, str]) -> dict[str, str]:
 
 
 def _public_key_of(jwk: dict[str, str]) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(_b64url_decode(jwk["x"]))
+    return Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
 
 
 # --- private keys: files or the environment, never the database --------------------------------
@@ -192,7 +179,7 @@ def _retire_active(now: datetime) -> list[str]:
 
 
 def _create_key(*, actor: Any, action: str, retired: list[str] | None = None) -> SigningKey:
-    """A new active key; the caller holds the chain lock and has retired the old one."""
+    """A new active key; the caller holds ``_keys_lock`` and has retired the old one."""
     private_key = Ed25519PrivateKey.generate()
     jwk = public_jwk_of(private_key.public_key())
     key = SigningKey.objects.create(kid=jwk["kid"], public_jwk=jwk, status=SigningKeyStatus.ACTIVE)
@@ -206,12 +193,20 @@ def _create_key(*, actor: Any, action: str, retired: list[str] | None = None) ->
     return key
 
 
+def _keys_lock() -> None:
+    """Serialise key creation and rotation for the rest of the transaction (PostgreSQL; SQLite
+    has one writer at a time anyway). The partial unique constraint ("one active key") is the
+    backstop should anything bypass it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_KEYS_LOCK])
+
+
 def _first_key() -> SigningKey:
-    """Create the first key on demand. The chain lock serialises creators; the partial unique
-    constraint ("one active key") is the backstop should anything bypass it."""
+    """Create the first key on demand, one creator at a time (``_keys_lock``)."""
     try:
         with transaction.atomic():
-            chain_lock()
+            _keys_lock()
             existing = SigningKey.objects.filter(status=SigningKeyStatus.ACTIVE).first()
             if existing is not None:
                 return existing
@@ -227,7 +222,7 @@ def _env_key() -> LoadedKey:
     jwk = public_jwk_of(private_key.public_key())
     if not SigningKey.objects.filter(kid=jwk["kid"]).exists():
         with transaction.atomic():
-            chain_lock()
+            _keys_lock()
             if not SigningKey.objects.filter(kid=jwk["kid"]).exists():
                 retired = _retire_active(timezone.now())
                 key = SigningKey.objects.create(
@@ -254,11 +249,11 @@ def rotate(*, actor: Any) -> SigningKey:
     """Make a new active key; the old one is retired but stays published (see ``jwks``)."""
     if settings.SIGNING_KEY_PEM:
         raise NotAllowed(
-            "The signing key comes from SIGNING_KEY_PEM: rotate by deploying a new one.",
-            code="key_from_environment",
+            _("The signing key comes from SIGNING_KEY_PEM: rotate by deploying a new one."),
+            code=Code.KEY_FROM_ENVIRONMENT,
         )
     with transaction.atomic():
-        chain_lock()
+        _keys_lock()
         retired = _retire_active(timezone.now())
         return _create_key(actor=actor, action="signing_key.rotated", retired=retired)
 
@@ -318,15 +313,15 @@ def verify_jws(
     try:
         header = jwt.get_unverified_header(token)
     except jwt.DecodeError as exc:
-        raise TokenInvalid("The token is not a compact JWS.", code="malformed") from exc
+        raise TokenInvalid("The token is not a compact JWS.", code=Code.MALFORMED) from exc
     if header.get("alg") != ALGORITHM:
-        raise TokenInvalid("The token is not signed with EdDSA.", code="bad_algorithm")
+        raise TokenInvalid("The token is not signed with EdDSA.", code=Code.BAD_ALGORITHM)
     if header.get("typ") != typ:
-        raise TokenInvalid(f"The token is not of type {typ}.", code="wrong_type")
+        raise TokenInvalid(f"The token is not of type {typ}.", code=Code.WRONG_TYPE)
     kid = header.get("kid")
     key = SigningKey.objects.filter(kid=kid).first() if isinstance(kid, str) else None
     if key is None:
-        raise TokenInvalid("The token names a key the hub does not know.", code="unknown_key")
+        raise TokenInvalid("The token names a key the hub does not know.", code=Code.UNKNOWN_KEY)
     try:
         return jwt.decode(
             token,
@@ -338,24 +333,24 @@ def verify_jws(
             options={"verify_aud": audience is not None},
         )
     except jwt.InvalidSignatureError as exc:
-        raise TokenInvalid("The signature does not verify.", code="bad_signature") from exc
+        raise TokenInvalid("The signature does not verify.", code=Code.BAD_SIGNATURE) from exc
     except jwt.ExpiredSignatureError as exc:
-        raise TokenInvalid("The token has expired.", code="expired") from exc
+        raise TokenInvalid("The token has expired.", code=Code.EXPIRED) from exc
     except jwt.ImmatureSignatureError as exc:
-        raise TokenInvalid("The token is not valid yet.", code="not_yet_valid") from exc
+        raise TokenInvalid("The token is not valid yet.", code=Code.NOT_YET_VALID) from exc
     except jwt.InvalidAudienceError as exc:
-        raise TokenInvalid("The token is not for this audience.", code="wrong_audience") from exc
+        raise TokenInvalid("The token is not for this audience.", code=Code.WRONG_AUDIENCE) from exc
     except jwt.InvalidIssuerError as exc:
-        raise TokenInvalid("The token has another issuer.", code="bad_issuer") from exc
+        raise TokenInvalid("The token has another issuer.", code=Code.BAD_ISSUER) from exc
     except jwt.InvalidTokenError as exc:
-        raise TokenInvalid(f"The token is malformed: {exc}", code="malformed") from exc
+        raise TokenInvalid(f"The token is malformed: {exc}", code=Code.MALFORMED) from exc
 
 
-def sign_checkpoint(claims: dict[str, Any]) -> str:
-    """The signer of audit checkpoints (``settings.AUDIT_CHECKPOINT_SIGNER``)."""
-    return sign_jws({**claims, "iss": settings.HUB_URL}, typ=CHECKPOINT_TYP)
+def sign_tree_head(claims: dict[str, Any]) -> str:
+    """The signer of audit tree heads (``settings.AUDIT_TREE_HEAD_SIGNER``)."""
+    return sign_jws({**claims, "iss": settings.HUB_URL}, typ=TREE_HEAD_TYP)
 
 
-def verify_checkpoint(token: str) -> dict[str, Any]:
-    """The verifier of audit checkpoints (``settings.AUDIT_CHECKPOINT_VERIFIER``)."""
-    return verify_jws(token, typ=CHECKPOINT_TYP)
+def verify_tree_head(token: str) -> dict[str, Any]:
+    """The verifier of audit tree heads (``settings.AUDIT_TREE_HEAD_VERIFIER``)."""
+    return verify_jws(token, typ=TREE_HEAD_TYP)

@@ -8,6 +8,7 @@ the key directory or the environment (see ``permits/keys.py``), never in the dat
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from datetime import datetime
 
@@ -84,7 +85,15 @@ class PermitStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     SUPERSEDED = "superseded", _("Superseded")
     CLOSED = "closed", _("Ended with its request")
+    # EHDS: granted, waiting for every team member to accept the data-use terms; unsigned until
+    # then, so no node can hold a token of it. Lapses when nobody accepts in time.
+    AWAITING_ACCEPTANCE = "awaiting_acceptance", _("Awaiting acceptance of the terms")
+    LAPSED = "lapsed", _("Lapsed (the terms were not accepted in time)")
 
+
+#: What pages call an active permit whose validity has not begun (Permit.shown_status).
+NOT_YET_VALID = "not_yet_valid"
+NOT_YET_VALID_LABEL = _("Not yet valid")
 
 #: A permit in one of these states can still be used once it is (again) active; at most one per
 #: request, and the suspended ones are on the revocation list.
@@ -145,7 +154,7 @@ class Permit(models.Model):
         help_text=_("Empty when the hub issued it on approval."),
     )
     status = models.CharField(
-        max_length=16, choices=PermitStatus.choices, default=PermitStatus.ACTIVE
+        max_length=24, choices=PermitStatus.choices, default=PermitStatus.ACTIVE
     )
     status_reason = models.TextField(blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -158,6 +167,11 @@ class Permit(models.Model):
     token = models.TextField(_("signed token (compact JWS)"), blank=True)
     kid = models.CharField(max_length=64, blank=True)
     token_sha256 = models.CharField(max_length=64, blank=True)
+    # EHDS: the permit waits for the team's acceptance of the terms until this moment.
+    acceptance_due_at = models.DateTimeField(_("acceptance due"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("terms accepted by the whole team"), null=True, blank=True)
+    # The data-use terms the team accepted: [{dataset, version, title, sha256}] (signed too).
+    terms = models.JSONField(_("accepted terms"), default=list, blank=True)
 
     class Meta:
         ordering = ["-issued_at", "-pk"]
@@ -172,12 +186,19 @@ class Permit(models.Model):
             models.CheckConstraint(
                 condition=Q(valid_until__gt=models.F("valid_from")), name="permit_validity_ordered"
             ),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status="awaiting_acceptance"),
+                name="permit_one_awaiting_per_request",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=PermitStatus.values), name="permit_status_valid"
             ),
         ]
         indexes = [
             models.Index(fields=["status", "valid_until"], name="permit_status_expiry"),
+            # The permit lists' and the register's order: a page is an index range.
+            models.Index(fields=["-issued_at", "-id"], name="permit_recent_first"),
         ]
 
     def __str__(self) -> str:
@@ -200,6 +221,31 @@ class Permit(models.Model):
 
     def get_effective_status_display(self) -> str:
         return PermitStatus(self.effective_status).label
+
+    @property
+    def shown_status(self) -> str:
+        """The status as people read it: an active permit whose validity has not begun is "not
+        yet valid" (nodes refuse it until then), not "active". Pages and PDFs only; the API and
+        the nodes keep ``effective_status``."""
+        status = self.effective_status
+        if status == PermitStatus.ACTIVE and self.valid_from > timezone.now():
+            return NOT_YET_VALID
+        return status
+
+    def get_shown_status_display(self) -> str:
+        status = self.shown_status
+        return NOT_YET_VALID_LABEL if status == NOT_YET_VALID else PermitStatus(status).label
+
+    @property
+    def first_day(self) -> dt.date:
+        """The first day of validity in the hub's time zone."""
+        return timezone.localtime(self.valid_from).date()
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day of validity, included: a permit valid until midnight at the end of
+        30 November (the ethics approval's last day) is valid "until 30 Nov", not "1 Dec"."""
+        return timezone.localtime(self.valid_until - dt.timedelta(microseconds=1)).date()
 
     @property
     def is_usable(self) -> bool:
@@ -314,3 +360,138 @@ class ExecutionReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.permit_id} {self.status} @ {self.received_at:%Y-%m-%d %H:%M}"
+
+
+# --- results (EHDS Art. 61) --------------------------------------------------------------------
+
+
+class ResultPublication(models.Model):
+    """A publication of the results of a permit, recorded by its holder (Art. 61(4)); shown on
+    the public register entry. A DOI or a URL (at least one), a title and the publication date."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="publications")
+    title = models.CharField(_("title"), max_length=500)
+    doi = models.CharField(_("DOI"), max_length=200, blank=True)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    published_on = models.DateField(_("published on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["permit", "published_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(doi="") | ~Q(url=""), name="result_publication_doi_or_url"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.permit_id}: {self.title}"
+
+    @property
+    def link(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else self.url
+
+
+class SignificantFinding(models.Model):
+    """A significant finding the holder reports to the access body (Art. 61(3)): staff read it;
+    it is not published."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="findings")
+    statement = models.TextField(_("statement"), max_length=5000)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["permit", "reported_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.permit_id} finding @ {self.reported_at:%Y-%m-%d}"
+
+
+class ResultsReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", _("Results due soon")
+    OVERDUE = "overdue", _("Results overdue")
+
+
+class ResultsReminder(models.Model):
+    """That the holder was reminded of a permit's results, once per kind: the unique
+    constraint makes a second beat (or a second worker) send nothing."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="results_reminders")
+    kind = models.CharField(max_length=16, choices=ResultsReminderKind.choices)
+    due_on = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["permit", "sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["permit", "kind"], name="results_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.permit_id} {self.kind}"
+
+
+def run_output_path(instance: RunOutput, filename: str) -> str:
+    return f"runs/{instance.receipt.permit.number}/{instance.digest.removeprefix('sha256:')}"
+
+
+class RunOutput(models.Model):
+    """The disclosure-checked aggregate output of one run, uploaded by the node that ran it with
+    the run's signed receipt; its digest is the receipt's ``output_digest``. A private file:
+    served only to the permit holder's team (``requests_app.visibility``, ``run_results``)."""
+
+    receipt = models.OneToOneField(
+        ExecutionReceipt, on_delete=models.PROTECT, related_name="output"
+    )
+    file = models.FileField(upload_to=run_output_path)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    digest = models.CharField(max_length=71)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_id}: {self.original_name}"
+
+
+class PermitReportKind(models.TextChoices):
+    PROGRESS = "progress", _("Progress report")
+    CLOSEOUT = "closeout", _("Closeout report")
+
+
+class PermitReport(models.Model):
+    """A report the holder owes on a permit: progress reports while it runs, a closeout report
+    after it ends. A row exists once the report is due soon (the reminder sweep) or filed."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="reports")
+    kind = models.CharField(max_length=16, choices=PermitReportKind.choices)
+    due_on = models.DateField()
+    summary = models.TextField(blank=True)
+    filed_at = models.DateTimeField(null=True, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["permit", "kind", "due_on"], name="permit_report_once"),
+        ]
+        indexes = [models.Index(fields=["filed_at", "due_on"], name="permit_report_due")]
+
+    def __str__(self) -> str:
+        return f"{self.permit_id} {self.kind} due {self.due_on}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.filed_at is None and self.due_on < timezone.localdate()

@@ -12,4 +12,13 @@ urlpatterns = [
     path("permits/<str:number>/", views.permit_detail, name="detail"),
     path("permits/<str:number>/act/<slug:action>/", views.permit_act, name="act"),
     path("permits/issue/<str:reference>/", views.permit_issue, name="issue"),
+    path("permits/<str:number>/results/", views.permit_result_add, name="result_add"),
+    path("permits/<str:number>/findings/", views.permit_finding_add, name="finding_add"),
+    path("results/overdue/", views.results_overdue, name="results_overdue"),
+    path(
+        "permits/<str:number>/run-outputs/<int:output_id>/",
+        views.run_output_download,
+        name="run_output",
+    ),
+    path("permits/reports/overdue/", views.reports_overdue, name="reports_overdue"),
 ]

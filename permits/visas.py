@@ -12,10 +12,8 @@ revoked permit stops being asserted within that time.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import json
 import os
 import tempfile
 import uuid
@@ -37,12 +35,17 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import timezone
 
+from lifes_node.keys import b64url_encode, jwk_thumbprint
 from permits.models import Permit, PermitStatus
 from permits.services.common import holder_subject, timestamp
 
 VISA_ALGORITHM = "ES256"
 VISA_KEY_FILE = "visa-es256.pem"
 VISA_TYPE = "ControlledAccessGrants"
+RESEARCHER_STATUS = "ResearcherStatus"
+# The Registered Access "bona fide researcher" definition, the value the GA4GH Passport spec
+# gives for ResearcherStatus visas.
+BONA_FIDE_RESEARCHER = "https://doi.org/10.1038/s41431-018-0219-y"
 
 
 @dataclass(frozen=True)
@@ -52,20 +55,15 @@ class VisaKey:
     public_jwk: dict[str, str]
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _public_jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
     numbers = key.public_key().public_numbers()
     members = {
         "crv": "P-256",
         "kty": "EC",
-        "x": _b64url(numbers.x.to_bytes(32, "big")),
-        "y": _b64url(numbers.y.to_bytes(32, "big")),
+        "x": b64url_encode(numbers.x.to_bytes(32, "big")),
+        "y": b64url_encode(numbers.y.to_bytes(32, "big")),
     }
-    canonical = json.dumps(members, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    kid = _b64url(hashlib.sha256(canonical).digest())  # RFC 7638 thumbprint
+    kid = jwk_thumbprint(members)
     return {
         "kty": "EC",
         "crv": "P-256",
@@ -158,8 +156,41 @@ def _source_of(dataset: Any) -> str:
     return f"https://ror.org/{ror}" if ror else settings.HUB_URL
 
 
+def _researcher_status(user: Any, now: dt.datetime, key: VisaKey) -> str | None:
+    """A ResearcherStatus visa when an institution's identity provider asserted who the user
+    is (their latest OIDC sign-in); ``source`` is that provider, ``by`` ``system``."""
+    from audit.models import AuditEvent
+
+    login = (
+        AuditEvent.objects.filter(
+            action="user.institutional_login", object_type="accounts.user", object_id=str(user.pk)
+        )
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    if login is None:
+        return None
+    claims = {
+        "iss": settings.HUB_URL,
+        "sub": f"user:{user.pk}",
+        "jti": str(uuid.uuid4()),
+        "iat": timestamp(now),
+        "exp": timestamp(now + dt.timedelta(seconds=settings.VISA_TTL)),
+        "ga4gh_visa_v1": {
+            "type": RESEARCHER_STATUS,
+            "asserted": timestamp(login.occurred_at),
+            "value": BONA_FIDE_RESEARCHER,
+            "source": login.payload.get("issuer", ""),
+            "by": "system",
+        },
+    }
+    headers = {"typ": "JWT", "kid": key.kid, "jku": visa_jwks_url()}
+    return jwt.encode(claims, key.private_key, algorithm=VISA_ALGORITHM, headers=headers)
+
+
 def passport_visas(user: Any, *, now: dt.datetime | None = None) -> list[str]:
-    """The ``ga4gh_passport_v1`` list of ``user``: a visa per active permit and dataset."""
+    """The ``ga4gh_passport_v1`` list of ``user``: a visa per active permit and dataset, and a
+    ResearcherStatus visa when an institutional sign-in asserted the user's identity."""
     now = (now or timezone.now()).replace(microsecond=0)
     permits = (
         Permit.objects.filter(
@@ -191,4 +222,7 @@ def passport_visas(user: Any, *, now: dt.datetime | None = None) -> list[str]:
             visas.append(
                 jwt.encode(claims, key.private_key, algorithm=VISA_ALGORITHM, headers=headers)
             )
+    status = _researcher_status(user, now, key)
+    if status is not None:
+        visas.append(status)
     return visas

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Organisation
+from lifes.files import private_file_response
 from reports import services
 from reports.models import Report, ReportKind, ReportStatus
-from reports.selectors import report_get
+from reports.selectors import is_file_for, report_file_get, report_get
 
 
 class ReportOutputSerializer(serializers.Serializer):
@@ -31,9 +35,10 @@ class ReportOutputSerializer(serializers.Serializer):
     download_url = serializers.SerializerMethodField()
 
     def get_download_url(self, obj: Report) -> str | None:
-        if obj.status != ReportStatus.DONE:
+        request = self.context["request"]
+        if obj.status != ReportStatus.DONE or not is_file_for(request.user, obj):
             return None
-        return self.context["request"].build_absolute_uri(obj.get_absolute_url() + "download")
+        return request.build_absolute_uri(reverse("reports_api:download", args=[obj.pk]))
 
 
 class ReportCreateApi(APIView):
@@ -81,3 +86,20 @@ class ReportDetailApi(APIView):
     def get(self, request: Request, report_id: int) -> Response:
         report = report_get(user=request.user, report_id=report_id)
         return Response(self.OutputSerializer(report, context={"request": request}).data)
+
+
+class ReportDownloadApi(APIView):
+    """The report's PDF, with a token as well as a session. A dossier only for the person it
+    was built for (it shows their view of the request)."""
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")
+        },
+        operation_id="report_download",
+    )
+    def get(self, request: Request, report_id: int) -> HttpResponse:
+        report = report_file_get(user=request.user, report_id=report_id)
+        return private_file_response(
+            request, report.file, filename=report.filename, content_type="application/pdf"
+        )

@@ -9,4 +9,5 @@ app_name = "reports_api"
 urlpatterns = [
     path("reports", api.ReportCreateApi.as_view(), name="create"),
     path("reports/<int:report_id>", api.ReportDetailApi.as_view(), name="detail"),
+    path("reports/<int:report_id>/download", api.ReportDownloadApi.as_view(), name="download"),
 ]

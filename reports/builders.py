@@ -13,25 +13,24 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
+from audit.exports import EVENT_COLUMNS
 from audit.models import AuditEvent
-from reports import sources
+from consent.templatetags.consent_tags import conditions_items
+from lifes.errors import NotFound
+from permits.models import ExecutionReceipt, Permit
+from reports.errors import Code
 from reports.metrics import REQUEST_LABEL, day_range, decision_days, time_in_states
 from reports.models import Report
-from requests_app.answers import display
-from requests_app.models import (
-    AccessRequest,
-    CheckResult,
-    RequestedDataset,
-    RequestState,
-    ReviewStage,
-    Submission,
-)
+from requests_app.models import AccessRequest, CheckResult, RequestState
+from requests_app.visibility import request_view, timeline_for
 
 Progress = Callable[[int, str], None]
 
@@ -46,9 +45,7 @@ def _events(query: Q, *, head_seq: int, batch: int = EVENT_BATCH) -> Iterator[li
         rows = list(
             AuditEvent.objects.filter(query, seq__gt=last, seq__lte=head_seq)
             .order_by("seq")
-            .only(
-                "seq", "occurred_at", "actor_label", "action", "object_type", "object_id", "hash"
-            )[:batch]
+            .only(*EVENT_COLUMNS)[:batch]
         )
         if not rows:
             return
@@ -71,7 +68,7 @@ def _trail(
     return trail
 
 
-def trail_lines(trail: list[AuditEvent]) -> list[str]:
+def trail_lines(trail: list[Any]) -> list[str]:
     """Two fixed-width lines per event (seq, time, actor, action; then the hash).
 
     Preformatted text, not a table: WeasyPrint lays a thousand-row table out about six times
@@ -80,28 +77,30 @@ def trail_lines(trail: list[AuditEvent]) -> list[str]:
     """
     lines = []
     for event in trail:
-        when = timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
-        lines.append(f"{event.seq:>8} {when} {event.actor_label[:36]:<36} {event.action[:40]}")
+        when = timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S")
+        lines.append(f"{event.seq:>8} {when} {event.actor[:36]:<36} {event.event_action[:40]}")
         lines.append(f"{'':>8} {event.hash}")
     return lines
 
 
 def dossier(report: Report, *, head_seq: int, progress: Progress) -> dict[str, Any]:
+    """The request as the person who asked for the report may see it (``RequestView``): the
+    dossier says whose view it is, and leaves out what the visibility rule withholds from them
+    (private answers, who voted what, conflict statements, internal notes, voters' names)."""
     request = AccessRequest.objects.select_related("requester", "organisation").get(
         reference=report.subject
     )
     progress(10, _("Answers"))
+    view = request_view(user=report.requested_by, request=request)
     rounds = [
         {
-            "round": sub.round,
-            "submitted_at": sub.submitted_at,
-            "digest": sub.digest,
-            "by": sub.submitted_by,
-            "sections": display(sub.answers),
+            "round": item.round,
+            "submitted_at": item.submitted_at,
+            "digest": item.digest,
+            "by": item.submitted_by,
+            "sections": item.sections,
         }
-        for sub in Submission.objects.filter(request=request)
-        .select_related("submitted_by")
-        .order_by("round")
+        for item in view.rounds
     ]
     progress(20, _("Checks"))
     checks = list(
@@ -109,38 +108,38 @@ def dossier(report: Report, *, head_seq: int, progress: Progress) -> dict[str, A
         .select_related("dataset")
         .order_by("round", "name", "dataset_id")
     )
-    progress(25, _("Reviews"))
-    stages = list(
-        ReviewStage.objects.filter(request=request)
-        .select_related("board", "closed_by")
-        .prefetch_related("votes__voter", "declarations__member")
-        .order_by("round", "order")
-    )
-    decisions = list(
-        RequestedDataset.objects.filter(request=request)
-        .select_related("dataset", "decided_by")
-        .order_by("dataset__slug")
-    )
     progress(30, _("Permits and executions"))
-    permits = sources.permits_of_request(request)
-    receipts = sources.receipts_of(permits)
+    permits = list(
+        Permit.objects.filter(request=request)
+        .select_related("holder_organisation")
+        .prefetch_related("permit_datasets__dataset", "permit_algorithms")
+        .order_by("issued_at", "pk")
+    )
+    receipts = list(
+        ExecutionReceipt.objects.filter(permit__in=permits)
+        .select_related("permit", "node")
+        .order_by("received_at", "pk")
+    )
     query = Q(object_type=REQUEST_LABEL, object_id=str(request.pk))
     if permits:
         query |= Q(
             object_type=permits[0]._meta.label_lower,
             object_id__in=[str(permit.pk) for permit in permits],
         )
-    trail = _trail(query, head_seq=head_seq, progress=progress, start=35, end=80)
+    events = _trail(query, head_seq=head_seq, progress=progress, start=35, end=80)
+    trail = timeline_for(view, events)
     return {
         "obj": request,
+        "view": view,
         "rounds": rounds,
         "checks": checks,
-        "stages": stages,
-        "decisions": decisions,
+        "stages": view.stages,
+        "decisions": view.decisions,
         "permits": permits,
         "receipts": receipts,
         "trail": trail_lines(trail),
         "trail_count": len(trail),
+        "trail_withheld": len(events) - len(trail),
         "template": "reports/pdf/dossier.html",
     }
 
@@ -153,15 +152,18 @@ def qr_svg(data: str) -> SafeString:
 
 
 def certificate(report: Report, *, head_seq: int, progress: Progress) -> dict[str, Any]:
-    permit = sources.permit_by_number(report.subject)
+    permit = (
+        Permit.objects.select_related("request", "holder", "holder_organisation")
+        .filter(number=report.subject)
+        .first()
+    )
+    if permit is None:
+        raise NotFound(_("No such permit."), code=Code.NOT_FOUND)
     progress(30, _("Permit"))
-    url = sources.register_url(permit)
+    url = settings.HUB_URL + reverse("permits:register_entry", args=[permit.number])
     entries = list(permit.permit_datasets.select_related("dataset").all())
     algorithms = list(permit.permit_algorithms.all())
     progress(60, _("QR code"))
-    conditions = (
-        permit.conditions if isinstance(permit.conditions, dict) else {"": permit.conditions}
-    )
     return {
         "permit": permit,
         "obj": permit.request,
@@ -169,10 +171,35 @@ def certificate(report: Report, *, head_seq: int, progress: Progress) -> dict[st
         "algorithms": algorithms,
         "register_url": url,
         "qr": qr_svg(url),
-        "fingerprint": sources.token_fingerprint(permit),
-        "conditions": sorted(conditions.items()),
+        "fingerprint": permit.token_sha256,
+        "conditions": conditions_in_words(permit, entries),
         "template": "reports/pdf/certificate.html",
     }
+
+
+def conditions_in_words(permit: Permit, entries: list[Any]) -> list[dict[str, Any]]:
+    """The permit's conditions as a reader wants them: per dataset, each DUO duty as a sentence
+    (with its value: months, region, date) and the owner's own conditions; never the stored
+    JSON. Conditions stored in an older shape are still shown, as text."""
+    stored = permit.conditions if isinstance(permit.conditions, dict) else {}
+    titles = {entry.dataset.slug: entry.dataset.title for entry in entries}
+    lines = []
+    for item in stored.get("datasets") or []:
+        if not isinstance(item, dict):
+            continue
+        slug = str(item.get("id", ""))
+        duties = [str(code) for code in item.get("duties") or []]
+        values = item.get("values") if isinstance(item.get("values"), dict) else {}
+        lines.append(
+            {
+                "dataset": titles.get(slug, slug),
+                "sentences": [entry.text for entry in conditions_items(duties, [], values)],
+                "owner": str(item.get("owner") or ""),
+            }
+        )
+    if not lines and permit.conditions and not isinstance(permit.conditions, dict):
+        lines.append({"dataset": "", "sentences": [str(permit.conditions)], "owner": ""})
+    return lines
 
 
 def period(report: Report, *, head_seq: int, progress: Progress) -> dict[str, Any]:
@@ -180,17 +207,30 @@ def period(report: Report, *, head_seq: int, progress: Progress) -> dict[str, An
     organisation: Organisation | None = report.organisation
     requests = AccessRequest.objects.filter(created_at__gte=since, created_at__lt=until)
     decided = AccessRequest.objects.filter(decided_at__gte=since, decided_at__lt=until)
-    Permit = sources.permit_model()  # noqa: N806 - a model class
-    Receipt = sources.receipt_model()  # noqa: N806 - a model class
     permits = Permit.objects.all()
-    receipts = Receipt.objects.filter(received_at__gte=since, received_at__lt=until)
+    receipts = ExecutionReceipt.objects.filter(received_at__gte=since, received_at__lt=until)
     checks = CheckResult.objects.filter(checked_at__gte=since, checked_at__lt=until)
+    involved_ids = None
     if organisation is not None:
-        requests = requests.filter(organisation=organisation)
-        decided = decided.filter(organisation=organisation)
-        permits = permits.filter(holder_organisation=organisation)
-        receipts = receipts.filter(permit__holder_organisation=organisation)
-        checks = checks.filter(request__organisation=organisation)
+        # An organisation is in a request as the requester's or as the holder of a requested
+        # dataset: a data holder's report counts the requests for its data (not zeros).
+        involved = AccessRequest.objects.filter(
+            Q(organisation=organisation) | Q(requested_datasets__dataset__owner=organisation)
+        ).values("pk")
+        involved_ids = list(involved.values_list("pk", flat=True).distinct())
+        requests = requests.filter(pk__in=involved)
+        decided = decided.filter(pk__in=involved)
+        # pk__in, not distinct(): the counts below group values_list rows
+        permits = permits.filter(
+            pk__in=Permit.objects.filter(
+                Q(holder_organisation=organisation)
+                | Q(permit_datasets__dataset__owner=organisation)
+            ).values("pk")
+        )
+        receipts = receipts.filter(
+            Q(permit__in=permits.values("pk")) | Q(dataset__owner=organisation)
+        )
+        checks = checks.filter(request__in=involved)
     progress(20, _("Requests"))
     by_state = Counter(requests.values_list("state", flat=True))
     states = [(label, by_state.get(value, 0)) for value, label in RequestState.choices]
@@ -199,13 +239,7 @@ def period(report: Report, *, head_seq: int, progress: Progress) -> dict[str, An
     spreads = time_in_states(
         since=since,
         until=until,
-        request_ids=(
-            list(
-                AccessRequest.objects.filter(organisation=organisation).values_list("pk", flat=True)
-            )
-            if organisation is not None
-            else None
-        ),
+        request_ids=involved_ids,
     )
     progress(60, _("Permits and executions"))
     now = timezone.now()

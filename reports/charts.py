@@ -16,6 +16,14 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 
+#: A generous average advance of a 12 px sans-serif character, in SVG units.
+CHAR_WIDTH = 7
+
+
+def _cut(label: str, characters: int) -> str:
+    return label if len(label) <= characters else label[: max(characters - 1, 1)] + "…"
+
+
 def bar_chart(
     items: Sequence[tuple[str, float]],
     *,
@@ -23,9 +31,15 @@ def bar_chart(
     unit: str = "",
     width: int = 560,
     bar_height: int = 22,
-    label_width: int = 180,
+    label_width: int | None = None,
 ) -> SafeString:
-    """Horizontal bars, one per ``(label, value)``, scaled to the largest value."""
+    """Horizontal bars, one per ``(label, value)``, scaled to the largest value. The label
+    column is as wide as the longest label needs (up to half the chart; longer labels are cut
+    with "…" and kept whole in the bar's tooltip), so no label is clipped at the left edge."""
+    longest = max((len(str(label)) for label, _value in items), default=0)
+    fits = (width // 2 - 12) // CHAR_WIDTH
+    if label_width is None:
+        label_width = max(60, min(longest, fits) * CHAR_WIDTH + 12)
     gap = 6
     top = 8
     height = top + max(len(items), 1) * (bar_height + gap) + 4
@@ -44,9 +58,10 @@ def bar_chart(
         length = round(plot * value / largest) if value > 0 else 0
         parts.append(
             f'<text x="{label_width - 6}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" '
-            f'font-size="12" fill="#222">{escape(label[:32])}</text>'
+            f'font-size="12" fill="#222">{escape(_cut(str(label), fits))}</text>'
             f'<rect x="{label_width}" y="{y}" width="{length}" height="{bar_height}" '
-            f'fill="#2f6690"/>'
+            f'fill="#2f6690"><title>{escape(label)}: {escape(_fmt(value))}{escape(unit)}</title>'
+            "</rect>"
             f'<text x="{label_width + length + 4}" y="{y + bar_height * 0.7:.1f}" '
             f'font-size="12" fill="#222">{escape(_fmt(value))}{escape(unit)}</text>'
         )

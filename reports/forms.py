@@ -10,6 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation
 from reports.models import ReportKind
 
+#: Which fields each kind of report uses; the page shows only those of the chosen kind
+#: (static/js/report-form.js; without JavaScript every field shows, and ``clean`` checks).
+FIELD_KINDS: dict[str, tuple[str, ...]] = {
+    "subject": (ReportKind.DOSSIER, ReportKind.CERTIFICATE),
+    "organisation": (ReportKind.PERIOD,),
+    "period_start": (ReportKind.PERIOD,),
+    "period_end": (ReportKind.PERIOD,),
+}
+
 
 class ReportForm(forms.Form):
     kind = forms.ChoiceField(label=_("Report"), choices=ReportKind.choices)
@@ -28,6 +37,11 @@ class ReportForm(forms.Form):
     period_end = forms.DateField(
         label=_("Until (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, kinds in FIELD_KINDS.items():
+            self.fields[name].widget.attrs["data-report-kinds"] = " ".join(kinds)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

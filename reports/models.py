@@ -7,10 +7,18 @@ time: it stays valid, and downloadable, whatever later happens to its subject.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+
+def report_path(instance: Report, filename: str) -> str:
+    """A random name: a report's path says nothing about its subject and cannot be guessed
+    (files are private anyway; this keeps a leaked directory listing or log line harmless)."""
+    return f"reports/{uuid.uuid4().hex}.pdf"
 
 
 class ReportKind(models.TextChoices):
@@ -48,7 +56,7 @@ class Report(models.Model):
     )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     message = models.CharField(_("message"), max_length=300, blank=True)
-    file = models.FileField(_("file"), upload_to="reports/%Y/%m/", blank=True)
+    file = models.FileField(_("file"), upload_to=report_path, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     head_seq = models.PositiveBigIntegerField(null=True, blank=True)
     head_hash = models.CharField(max_length=64, blank=True)
@@ -86,3 +94,19 @@ class Report(models.Model):
     def filename(self) -> str:
         stamp = self.created_at.strftime("%Y%m%d-%H%M%S") if self.created_at else ""
         return f"lifes-{self.kind}-{self.subject}-{stamp}.pdf".replace("/", "-")
+
+
+class MetricsSnapshot(models.Model):
+    """The figures of the metrics page as last computed by the beat refresh
+    (``reports.services.metrics_refresh``), so a page view reads one row instead of the tables
+    and the log. ``through_event`` is the last audit event id the figures had seen: a refresh
+    that finds no newer event only marks the figures checked."""
+
+    name = models.CharField(max_length=32, unique=True)
+    figures = models.JSONField(default=dict)
+    through_event = models.BigIntegerField(default=0)
+    computed_at = models.DateTimeField()
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} metrics as of {self.checked_at:%Y-%m-%d %H:%M}"

@@ -9,24 +9,29 @@ the live log. Progress is written in short transactions of their own so the page
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation
-from audit.selectors import can_read_log
-from audit.services import audit_record, chain_verify
-from lifes.errors import InvalidInput, NotFound
-from reports import sources
+import outbox
+from accounts.models import Organisation, User
+from audit.selectors import can_read_log, tree_head_data
+from audit.services import audit_record, chain_verify, tree_head_sign
+from lifes.errors import InvalidInput, NotFound, TooManyRequests
+from permits.selectors import permit_get
 from reports.builders import BUILDERS
+from reports.errors import Code
 from reports.models import Report, ReportKind, ReportStatus
 from reports.pdf import html_to_pdf
 from requests_app.selectors import request_get
@@ -54,22 +59,41 @@ def _subject_check(
     if kind == ReportKind.DOSSIER:
         return request_get(user=actor, reference=subject).reference
     if kind == ReportKind.CERTIFICATE:
-        return sources.permit_get(user=actor, number=subject).number
+        return permit_get(user=actor, number=subject).number
     if kind == ReportKind.PERIOD:
         if not can_read_period_reports(actor):
-            raise NotFound("No such report.")
+            raise NotFound(_("No such report."), code=Code.NOT_FOUND)
         if period_start is None or period_end is None:
             raise InvalidInput(
-                "A period report needs a start and an end date.",
+                _("A period report needs a start and an end date."),
                 errors={"period_end": [_("Give the start and end of the period.")]},
+                code=Code.INVALID,
             )
         if period_end < period_start:
             raise InvalidInput(
-                "The period ends before it starts.",
+                _("The period ends before it starts."),
                 errors={"period_end": [_("The end must not be before the start.")]},
+                code=Code.INVALID,
             )
         return str(organisation.pk) if organisation is not None else HUB
-    raise InvalidInput("Unknown report kind.", errors={"kind": [_("Unknown report kind.")]})
+    raise InvalidInput(
+        _("Unknown report kind."), errors={"kind": [_("Unknown report kind.")]}, code=Code.INVALID
+    )
+
+
+def _rate_check(actor: Any) -> None:
+    """At most ``REPORTS_PER_HOUR`` reports per person per hour: each one is a PDF build in the
+    worker, so one person cannot fill the queue for everyone. Counted from the person's own
+    report rows under a lock on their user row, so two requests at once cannot both slip in."""
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    since = timezone.now() - timedelta(hours=1)
+    if Report.objects.filter(requested_by=actor, created_at__gte=since).count() >= (
+        settings.REPORTS_PER_HOUR
+    ):
+        raise TooManyRequests(
+            _("You asked for %(limit)s reports in the last hour; wait a while and try again.")
+            % {"limit": settings.REPORTS_PER_HOUR}
+        )
 
 
 def report_request(
@@ -83,7 +107,7 @@ def report_request(
 ) -> Report:
     """Queue a report for ``actor``; refusals are 'not found' and change nothing."""
     if actor is None or not actor.is_authenticated:
-        raise NotFound("No such report.")
+        raise NotFound(_("No such report."), code=Code.NOT_FOUND)
     stored_subject = _subject_check(
         actor=actor,
         kind=kind,
@@ -93,6 +117,7 @@ def report_request(
         period_end=period_end,
     )
     with transaction.atomic():
+        _rate_check(actor)
         report = Report.objects.create(
             kind=kind,
             subject=stored_subject,
@@ -112,17 +137,8 @@ def report_request(
                 "period_end": period_end if kind == ReportKind.PERIOD else None,
             },
         )
-        transaction.on_commit(lambda: _queue(report.pk))
+        outbox.add("reports.build", key=f"report:{report.pk}", report_id=report.pk)
     return report
-
-
-def _queue(report_id: int) -> None:
-    from reports.tasks import build_report_task
-
-    try:
-        build_report_task.delay(report_id)
-    except Exception:  # noqa: BLE001 - the row stays queued; a retry of the page can requeue
-        logger.exception("could not queue report %s", report_id)
 
 
 def _set(report_id: int, **fields: Any) -> None:
@@ -146,15 +162,25 @@ def _claim(report_id: int) -> Report | None:
 def report_render_html(
     report: Report, *, progress: Callable[[int, str], None] | None = None
 ) -> tuple[str, Any]:
-    """Verify the chain and render the report's HTML; returns it with the chain report."""
+    """Verify the log and render the report's HTML from the signed tree head at its end;
+    returns it with the log report."""
     step = progress or (lambda _percent, _message: None)
-    step(2, _("Verifying the audit chain"))
+    step(2, _("Verifying the audit log"))
     chain = chain_verify()
-    step(5, _("Audit chain verified"))
+    step(5, _("Audit log verified"))
+    head = tree_head_sign() if chain.is_intact else None
+    if head is not None:  # the report is bounded by, and names, the signed head
+        chain = dataclasses.replace(chain, head_seq=head.tree_size, head_hash=head.root_hash)
     context = BUILDERS[report.kind](report, head_seq=chain.head_seq, progress=step)
     html = render_to_string(
         context.pop("template"),
-        {**context, "report": report, "chain": chain, "generated_at": timezone.now()},
+        {
+            **context,
+            "report": report,
+            "chain": chain,
+            "tree_head": tree_head_data(head) if head is not None else None,
+            "generated_at": timezone.now(),
+        },
     )
     return html, chain
 
@@ -180,18 +206,31 @@ def report_build(
             on_progress(Report.objects.get(pk=report_id))
 
     try:
-        html, chain = report_render_html(report, progress=progress)
-        progress(85, _("Rendering the PDF"))
-        data = html_to_pdf(html)
+        return _build(report, progress)
     except Exception as exc:  # noqa: BLE001 - any failure is shown on the report's page
+        # Every step is inside the ``try`` (the PDF, the progress writes, the final
+        # transaction), so a report never stays "running" after its build stopped. If even this
+        # write fails (the database is down), the sweeper fails it at its deadline.
         logger.exception("report %s failed", report_id)
-        _set(
-            report_id,
-            status=ReportStatus.FAILED,
-            message=str(exc)[:300],
-            finished_at=timezone.now(),
+        _fail(report_id, reason=str(exc) or type(exc).__name__)
+        return Report.objects.filter(pk=report_id).first()
+
+
+def _fail(report_id: int, *, reason: str) -> int:
+    """Mark a report failed with a reason, unless it is done (one short transaction)."""
+    with transaction.atomic():
+        return (
+            Report.objects.filter(pk=report_id)
+            .exclude(status=ReportStatus.DONE)
+            .update(status=ReportStatus.FAILED, message=reason[:300], finished_at=timezone.now())
         )
-        return Report.objects.get(pk=report_id)
+
+
+def _build(report: Report, progress: Callable[[int, str], None]) -> Report:
+    report_id = report.pk
+    html, chain = report_render_html(report, progress=progress)
+    progress(85, _("Rendering the PDF"))
+    data = html_to_pdf(html)
     progress(95, _("Recording the file in the audit chain"))
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
@@ -229,3 +268,98 @@ def report_build(
             },
         )
     return report
+
+
+def reports_sweep(*, batch_size: int = 100) -> dict[str, list[int]]:
+    """Beat: no report stays queued or running past its deadline.
+
+    A report ``running`` for longer than ``REPORT_DEADLINE`` seconds has lost its build (the
+    worker died or the time limit killed it): it is failed with that reason. A report
+    ``queued`` for longer than that has lost its ``reports.build`` effect: it is re-driven, at
+    most once per ``SWEEP_REDRIVE_EVERY``. Each action is an audit event, each report under its
+    row lock (``SKIP LOCKED`` where available), so two sweepers at once act once.
+    """
+    from outbox.services import outbox_has_recent
+
+    cutoff = timezone.now() - timezone.timedelta(seconds=settings.REPORT_DEADLINE)
+    stuck = list(
+        Report.objects.filter(
+            Q(status=ReportStatus.RUNNING, started_at__lt=cutoff)
+            | Q(status=ReportStatus.QUEUED, created_at__lt=cutoff)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    done: dict[str, list[int]] = {"failed": [], "redriven": []}
+    for report_id in stuck:
+        with transaction.atomic():
+            rows = Report.objects.filter(
+                Q(status=ReportStatus.RUNNING, started_at__lt=cutoff)
+                | Q(status=ReportStatus.QUEUED, created_at__lt=cutoff),
+                pk=report_id,
+            )
+            if connection.features.has_select_for_update_skip_locked:
+                rows = rows.select_for_update(skip_locked=True)
+            else:
+                rows = rows.select_for_update()
+            report = rows.first()
+            if report is None:
+                continue
+            key = f"report:{report.pk}"
+            if report.status == ReportStatus.RUNNING:
+                reason = _("The build stopped before it finished; ask for the report again.")
+                report.status, report.message = ReportStatus.FAILED, reason
+                report.finished_at = timezone.now()
+                report.save(update_fields=["status", "message", "finished_at"])
+                action, bucket = "report.failed", "failed"
+            elif outbox_has_recent(
+                name="reports.build", key=key, since_seconds=settings.SWEEP_REDRIVE_EVERY
+            ):
+                continue
+            else:
+                outbox.add("reports.build", key=key, report_id=report.pk)
+                action, bucket = "report.redriven", "redriven"
+            audit_record(
+                actor=None,
+                action=action,
+                target=report,
+                payload={"kind": report.kind, "subject": report.subject, "status": report.status},
+            )
+            done[bucket].append(report.pk)
+    return done
+
+
+METRICS_SNAPSHOT = "hub"
+
+
+def metrics_refresh(*, force: bool = False) -> Any:
+    """Beat (``METRICS_REFRESH_SECONDS``): recompute the metrics page's figures when the log has
+    moved since the last refresh (its newest event id is the mark), else only mark them checked.
+    Time in state comes from the stays the workflow keeps (index steps, not a read of the log),
+    the rest from grouped counts; the page then reads one row. Safe to run twice."""
+    from audit.models import AuditEvent
+    from reports import metrics
+    from reports.models import MetricsSnapshot
+
+    now = timezone.now()
+    through = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    snapshot = MetricsSnapshot.objects.filter(name=METRICS_SNAPSHOT).first()
+    if snapshot is not None and snapshot.through_event == through and not force:
+        snapshot.checked_at = now
+        snapshot.save(update_fields=["checked_at"])
+        return snapshot
+    figures = {
+        "spreads": [dataclasses.asdict(spread) for spread in metrics.time_in_states()],
+        "months": [list(pair) for pair in metrics.requests_per_month()],
+        "boards": metrics.decisions_per_board(),
+    }
+    snapshot, _created = MetricsSnapshot.objects.update_or_create(
+        name=METRICS_SNAPSHOT,
+        defaults={
+            "figures": figures,
+            "through_event": through,
+            "computed_at": now,
+            "checked_at": now,
+        },
+    )
+    return snapshot

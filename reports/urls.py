@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:report_id>/", views.report_detail, name="detail"),
     path("<int:report_id>/status", views.report_status, name="status"),
     path("<int:report_id>/download", views.report_download, name="download"),
+    path("letters/<str:reference>/", views.decision_letter, name="decision_letter"),
+    path("letters/<str:reference>.pdf", views.decision_letter_pdf, name="decision_letter_pdf"),
 ]

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lifes.errors import DomainError, NotFound
+from lifes.files import private_file_response
+from permits.selectors import permit_get
 from reports import metrics, services
 from reports.charts import bar_chart
 from reports.forms import ReportForm
 from reports.models import Report, ReportStatus
-from reports.selectors import can_read_metrics, report_get, reports_of
+from reports.selectors import (
+    can_read_metrics,
+    decision_letter_get,
+    is_file_for,
+    metrics_snapshot,
+    report_file_get,
+    report_get,
+    reports_of,
+)
+from requests_app.models import RequestState
 
 
 def _get(request: HttpRequest, report_id: int) -> Report:
@@ -98,29 +112,28 @@ def permit_certificate(request: HttpRequest, number: str) -> HttpResponse:
     """
     from urllib.parse import urlencode
 
-    from reports import sources
-
     try:
-        permit = sources.permit_get(user=request.user, number=number)
+        permit = permit_get(user=request.user, number=number)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     query = urlencode({"kind": "certificate", "subject": permit.number})
     return redirect(f"{reverse('reports:list')}?{query}")
 
 
-def _status(report: Report) -> dict:
+def _status(report: Report, user) -> dict:
     return {
         "id": report.pk,
         "kind": report.kind,
         "subject": report.subject,
         "status": report.status,
+        "status_display": str(report.get_status_display()),
         "progress": report.progress,
         "message": report.message,
         "sha256": report.sha256,
         "head_seq": report.head_seq,
         "head_hash": report.head_hash,
         "download_url": reverse("reports:download", args=[report.pk])
-        if report.status == ReportStatus.DONE
+        if report.status == ReportStatus.DONE and is_file_for(user, report)
         else None,
     }
 
@@ -129,28 +142,37 @@ def _status(report: Report) -> dict:
 @require_GET
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _get(request, report_id)
-    return render(request, "reports/detail.html", {"report": report, "status": _status(report)})
+    return render(
+        request, "reports/detail.html", {"report": report, "status": _status(report, request.user)}
+    )
 
 
 @login_required
 @require_GET
 def report_status(request: HttpRequest, report_id: int) -> JsonResponse:
     report = _get(request, report_id)
-    return JsonResponse(_status(report), headers={"Cache-Control": "no-store"})
+    return JsonResponse(_status(report, request.user), headers={"Cache-Control": "no-store"})
 
 
 @login_required
 @require_GET
-def report_download(request: HttpRequest, report_id: int) -> FileResponse:
-    report = _get(request, report_id)
-    if report.status != ReportStatus.DONE or not report.file:
-        raise Http404(_("This report is not ready."))
-    return FileResponse(
-        report.file.open("rb"),
-        as_attachment=True,
-        filename=report.filename,
-        content_type="application/pdf",
+def report_download(request: HttpRequest, report_id: int) -> HttpResponse:
+    try:
+        report = report_file_get(user=request.user, report_id=report_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return private_file_response(
+        request, report.file, filename=report.filename, content_type="application/pdf"
     )
+
+
+def month_label(iso: str) -> str:
+    """``2026-12`` as the reader's language writes a month: ``Dec 2026``, ``dec 2026``."""
+    try:
+        year, month = (int(part) for part in iso.split("-"))
+        return date_format(dt.date(year, month, 1), "SHORT_YEAR_MONTH_FORMAT")
+    except ValueError:
+        return iso
 
 
 @login_required
@@ -158,15 +180,25 @@ def report_download(request: HttpRequest, report_id: int) -> FileResponse:
 def metrics_page(request: HttpRequest) -> HttpResponse:
     if not can_read_metrics(request.user):
         raise Http404("No such page.")
-    spreads = metrics.time_in_states()
-    months = metrics.requests_per_month()
-    boards = metrics.decisions_per_board()
+    # One row the beat keeps fresh (reports.services.metrics_refresh), never the log itself.
+    snapshot = metrics_snapshot()
+    labels = dict(RequestState.choices)
+    spreads = [
+        metrics.Spread(**{**row, "label": str(labels.get(row["state"], row["label"]))})
+        for row in snapshot.figures["spreads"]
+    ]
+    # The snapshot keeps months as ISO "2026-12"; people read "Dec 2026" / "dec 2026".
+    month_rows = [(iso, month_label(iso), n) for iso, n in snapshot.figures["months"]]
+    months = [(label, n) for _iso, label, n in month_rows]
+    boards = snapshot.figures["boards"]
     return render(
         request,
         "reports/metrics.html",
         {
+            "snapshot": snapshot,
             "spreads": spreads,
             "months": months,
+            "month_rows": month_rows,
             "boards": boards,
             "median_chart": bar_chart(
                 [(s.label, s.median_days or 0.0) for s in spreads],
@@ -182,5 +214,37 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "boards_chart": bar_chart(
                 [(row["board"], row["total"]) for row in boards], title=_("Decisions per board")
             ),
+            "deadlines": metrics.decision_deadlines(),
         },
     )
+
+
+@login_required
+@require_GET
+def decision_letter(request: HttpRequest, reference: str) -> HttpResponse:
+    """The decision letter (changes requested, or refusal) as a page; 404 for those who may
+    not see the request, and when there is no such decision."""
+    try:
+        letter = decision_letter_get(user=request.user, reference=reference)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "reports/decision_letter.html", {"letter": letter})
+
+
+@login_required
+@require_GET
+def decision_letter_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+    """The same letter as a PDF (WeasyPrint, offline), rendered on request: it is short."""
+    from django.template.loader import render_to_string
+
+    from reports.pdf import html_to_pdf
+
+    try:
+        letter = decision_letter_get(user=request.user, reference=reference)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    html = render_to_string("reports/pdf/decision_letter.html", {"letter": letter}, request)
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
+    name = f"decision-letter-{letter.request.reference}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

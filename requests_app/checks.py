@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+
 from catalogue.models import Dataset
 from consent import checks
 from consent.matcher import Purpose
@@ -61,7 +64,18 @@ def request_facts(request: AccessRequest) -> checks.RequestFacts:
 
 
 def evaluate(request: AccessRequest) -> list[Outcome]:
+    """The checks' outcomes, each explained in every language of the hub: the checks run once
+    (in a worker, in no one's language) and are read in English and Dutch alike, so the
+    explanation of each language is kept in ``details["explanations"]``. The checks are pure
+    functions of the facts, so running them per language gives the same outcomes in the same
+    order."""
     by_slug = {d.slug: d for d in request.datasets.all()}
+    facts = request_facts(request)
+    outcomes = checks.run_checks(facts)
+    explained: dict[str, list[str]] = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            explained[code] = [o.explanation for o in checks.run_checks(facts)]
     return [
         Outcome(
             name=o.name,
@@ -69,7 +83,10 @@ def evaluate(request: AccessRequest) -> list[Outcome]:
             dataset_obj=by_slug.get(o.dataset or ""),
             status=o.status,
             explanation=o.explanation,
-            details=dict(o.details),
+            details={
+                **o.details,
+                "explanations": {code: texts[index] for code, texts in explained.items()},
+            },
         )
-        for o in checks.run_checks(request_facts(request))
+        for index, o in enumerate(outcomes)
     ]

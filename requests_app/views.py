@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,32 +13,67 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from audit.selectors import events_for_object
 from lifes.errors import DomainError, InvalidInput, NotFound
-from requests_app import forms, services
+from lifes.files import private_file_response
+from lifes.pagination import page_of
+from requests_app import forms, services, workflow
 from requests_app.answers import (
-    PRIVATE_FIELDS,
-    SECTION_KEYS,
-    SECTIONS,
+    current_answers,
     diff,
-    display,
     missing_answers,
     missing_by_section,
-    redact,
+    readable_diff,
 )
-from requests_app.models import StageState, Vote
-from requests_app.permissions import can_see_private, open_stage, roles_of, situation_of
+from requests_app.application_form import (
+    QuestionType,
+    context_of,
+    form_for_request,
+    is_shown,
+)
+from requests_app.clock import clock_data
+from requests_app.exports import csv_filename, csv_text
+from requests_app.fees import fee_quote
+from requests_app.journey import (
+    answer_summary,
+    complete_sections,
+    decision_letter_available,
+    next_steps,
+    quorum_preview,
+    saved_keys,
+    timeline_lines,
+)
+from requests_app.models import StageState, VoteChoice
+from requests_app.permissions import (
+    declarations_of,
+    may_write_internal_notes,
+    open_stage,
+    roles_of,
+    situation_of,
+    stewarded_in,
+)
 from requests_app.selectors import (
+    after_decision_of,
+    bars_liftable_by,
     board_queue,
     boards_of,
+    clocks_attach,
     request_get,
+    request_get_for_page,
     request_list,
-    waiting_for,
+    terms_status,
+    waiting_page,
 )
-from requests_app.services.drafting import EDITABLE_FIELDS
-from requests_app.workflow import BY_ACTION, Role, actions_for
+from requests_app.services.ehds import latest_check
+from requests_app.visibility import (
+    attachment_visible,
+    board_reasons,
+    known_titles,
+    minimisation_of,
+    request_view,
+)
+from requests_app.workflow import Role, actions_for, resolve
 
 
 def _get(request: HttpRequest, reference: str):
@@ -57,54 +94,58 @@ def _apply_errors(form, exc: DomainError | ValidationError) -> None:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     requests = list(request_list(user=request.user, state=request.GET.get("state", ""))[:100])
+    clocks_attach(requests)
     counts: dict[str, int] = {}
     for item in requests:
         counts[item.state] = counts.get(item.state, 0) + 1
+    waiting = waiting_page(request.user)
     return render(
         request,
         "requests/dashboard.html",
         {
-            "waiting": waiting_for(request.user),
+            "waiting": waiting.items,
+            "waiting_page": waiting,
             "requests": requests,
             "counts": counts,
             "boards": boards_of(request.user),
+            "has_bars": bars_liftable_by(request.user).exists(),
         },
     )
 
 
 @login_required
 def request_new(request: HttpRequest) -> HttpResponse:
-    form = forms.NewRequestForm(request.POST or None)
+    """A new draft; ``?dataset=<slug>`` (the dataset page's "Request access") preselects it."""
+    form = forms.NewRequestForm(
+        request.POST or None, initial={"dataset": request.GET.get("dataset", "")}
+    )
     if request.method == "POST" and form.is_valid():
+        dataset = form.cleaned_data.get("dataset")
         try:
-            created = services.request_create(actor=request.user, title=form.cleaned_data["title"])
+            created = services.request_create(
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                datasets=[dataset] if dataset is not None else None,
+            )
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
             return redirect("requests:edit", reference=created.reference, section="project")
-    return render(request, "requests/new.html", {"form": form})
+    chosen = form.chosen_dataset()
+    return render(request, "requests/new.html", {"form": form, "dataset": chosen})
 
 
-def _section_form(section: str, obj, data=None):
-    form_class = forms.SECTION_FORMS[section]
-    if section == "data":
-        return form_class(data, initial={"datasets": list(obj.datasets.all())})
-    return form_class(data, instance=obj)
-
-
-def _save_section(request: HttpRequest, obj, section: str, form) -> bool:
-    data = form.cleaned_data
-    changes = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
-    for key in ("gdpr_art6_basis", "gdpr_art9_basis"):
-        if key in changes and changes[key] is None:
-            changes[key] = ""
+def _save_section(request: HttpRequest, obj, form) -> bool:
+    changes = dict(form.cleaned_data)
+    datasets = changes.pop("datasets", None)
+    algorithms = changes.pop("algorithms", None)
     try:
         services.request_update(
             actor=request.user,
             request_id=obj.pk,
             changes=changes,
-            datasets=list(data["datasets"]) if "datasets" in data else None,
-            algorithms=list(data["algorithms"]) if "algorithms" in data else None,
+            datasets=list(datasets) if datasets is not None else None,
+            algorithms=list(algorithms) if algorithms is not None else None,
         )
     except (DomainError, ValidationError) as exc:
         _apply_errors(form, exc)
@@ -115,48 +156,84 @@ def _save_section(request: HttpRequest, obj, section: str, form) -> bool:
 @login_required
 def request_edit(request: HttpRequest, reference: str, section: str) -> HttpResponse:
     obj = _get(request, reference)
-    if section not in (*SECTION_KEYS, "review"):
+    application = form_for_request(obj)
+    keys = application.section_keys
+    if section not in (*keys, "review"):
         raise Http404("No such section.")
     current = situation_of(obj)
     roles = roles_of(request.user, obj)
     if "edit" not in [t.action for t in actions_for(current=current, roles=roles)]:
         messages.info(request, _("This request cannot be edited now."))
         return redirect(obj.get_absolute_url())
-    missing = missing_by_section(missing_answers(obj))
+    missing = missing_by_section(missing_answers(obj, application), application)
+    answers_now = current_answers(obj, application)
     context: dict[str, Any] = {
         "obj": obj,
         "section": section,
-        "sections": SECTIONS,
+        "sections": application.sections,
         "missing": missing,
-        "private_fields": PRIVATE_FIELDS,
+        "complete": complete_sections(keys, missing, saved_keys(obj), application),
+        "private_fields": application.private_keys,
     }
     if section == "review":
         context["can_submit"] = not any(missing.values())
         context["action"] = "submit" if obj.state == "draft" else "resubmit"
+        context["summary"] = answer_summary(answers_now, application)
+        context["attachments"] = obj.attachments.filter(is_current=True)
+        # The fee (Art. 62) is shown before submission; the first submission fixes it.
+        context["fee"] = fee_quote(organisation=obj.organisation, datasets=list(obj.datasets.all()))
+        # EHDS: what of each dataset is needed (Art. 66) and the terms in full (Art. 68).
+        status = terms_status(obj)
+        context["minimisation"] = [
+            (m, forms.MinimisationForm(minimisation=m)) for m in minimisation_of(obj)
+        ]
+        context["terms"] = status.terms
+        context["my_terms_accepted"] = (request.user.email.lower(), True) in status.people
         return render(request, "requests/wizard_review.html", context)
-    form = _section_form(section, obj, request.POST or None)
+    form = forms.section_form(application, section, obj, request.POST or None)
     is_autosave = request.headers.get("X-Autosave") == "1"
     if request.method == "POST":
-        saved = form.is_valid() and _save_section(request, obj, section, form)
+        saved = form.is_valid() and _save_section(request, obj, form)
         if is_autosave:
             return JsonResponse(
                 {"saved": saved, "errors": form.errors.get_json_data()},
                 status=200 if saved else 400,
             )
         if saved:
-            index = SECTION_KEYS.index(section)
-            following = SECTION_KEYS[index + 1] if index + 1 < len(SECTION_KEYS) else "review"
+            # the datasets may have brought custodians' sections: ask the form again
+            keys = form_for_request(obj).section_keys
+            index = keys.index(section) if section in keys else len(keys)
+            following = keys[index + 1] if index + 1 < len(keys) else "review"
             messages.success(request, _("Saved."))
             return redirect("requests:edit", reference=obj.reference, section=following)
+    answers = current_answers(obj, application)
+    conditions = context_of(obj)
+    this_section = application.section(section)
     context["form"] = form
-    if section == "people":
+    context["current_section"] = this_section
+    # Conditional questions: hidden now are rendered hidden; wizard.js shows them on change.
+    context["hidden_fields"] = {
+        q.key for q in this_section.questions if not is_shown(application, q, answers, conditions)
+    }
+    context["required_fields"] = {q.key for q in this_section.questions if q.required}
+    context["show_when"] = {
+        q.key: q.show_when
+        for q in this_section.questions
+        if q.show_when and "question" in (q.show_when)
+    }
+    types = {q.type for q in this_section.questions}
+    if QuestionType.TEAM in types:
         context["team_form"] = forms.TeamInviteForm()
         context["team"] = obj.team.all()
-    if section == "settings":
+    if QuestionType.ATTACHMENT in types:
         context["attachment_form"] = forms.AttachmentForm()
         context["attachments"] = obj.attachments.filter(is_current=True)
-    if section == "data":
-        context["datasets"] = form.fields["datasets"].queryset
+    if QuestionType.MONDO_DISEASES in types:
+        context["mondo_url"] = reverse("consent_api:mondo_search")
+    if QuestionType.DATASETS in types:
+        context["datasets"] = next(
+            f.queryset for f in form.fields.values() if f.question.type == QuestionType.DATASETS
+        )
         context["compat_data"] = {
             "purpose": {
                 "codes": [c for c in [obj.purpose_code, *obj.research_types] if c],
@@ -173,6 +250,12 @@ def request_edit(request: HttpRequest, reference: str, section: str) -> HttpResp
     return render(request, "requests/wizard_section.html", context)
 
 
+def _back(request: HttpRequest, default: str) -> str:
+    """The wizard section the form was on (a custodian's section may ask for a file too)."""
+    section = request.POST.get("section", "")
+    return section if re.fullmatch(r"[-a-zA-Z0-9_]{1,60}", section) else default
+
+
 @login_required
 @require_POST
 def team_invite(request: HttpRequest, reference: str) -> HttpResponse:
@@ -186,7 +269,7 @@ def team_invite(request: HttpRequest, reference: str) -> HttpResponse:
             messages.error(request, exc.message)
     else:
         messages.error(request, _("Enter a valid email address."))
-    return redirect("requests:edit", reference=obj.reference, section="people")
+    return redirect("requests:edit", reference=obj.reference, section=_back(request, "people"))
 
 
 @login_required
@@ -201,125 +284,229 @@ def attachment_upload(request: HttpRequest, reference: str) -> HttpResponse:
                 request_id=obj.pk,
                 kind=form.cleaned_data["kind"],
                 upload=form.cleaned_data["file"],
+                replaces=form.cleaned_data.get("replaces"),
             )
-            messages.success(request, _("The file was attached."))
+            messages.success(
+                request,
+                _("The file was replaced.")
+                if form.cleaned_data.get("replaces")
+                else _("The file was attached."),
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
     else:
         messages.error(request, _("Choose a file and its kind."))
-    return redirect("requests:edit", reference=obj.reference, section="settings")
+    return redirect("requests:edit", reference=obj.reference, section=_back(request, "settings"))
 
 
-def _timeline(obj) -> list[dict[str, Any]]:
-    return [
-        {
-            "at": e.occurred_at,
-            "action": e.action.removeprefix("request."),
-            "actor": e.actor_label,
-            "payload": e.payload,
-        }
-        for e in events_for_object(obj)
-    ]
+# The actions requests/detail.html lays out itself (submit and resubmit: the wizard's review).
+LAID_OUT = frozenset(
+    {
+        "submit",
+        "resubmit",
+        "withdraw",
+        "accept_terms",
+        "comment",
+        "declare_conflict",
+        "vote",
+        "close_round",
+        "decide_dataset",
+        "close",
+    }
+)
+
+
+# The page's forms by the action that posts them: a refused post comes back in its own form,
+# with the person's text kept and the error next to it.
+PAGE_FORMS = {
+    "declare_conflict": "declare",
+    "vote": "vote",
+    "comment": "comment",
+    "close_round": "close_round",
+}
+
+
+def _detail_context(
+    request: HttpRequest, obj, bound: tuple[str, Any] | None = None
+) -> dict[str, Any]:
+    view = request_view(user=request.user, request=obj)
+    roles = set(view.roles)
+    current = situation_of(obj)
+    actions = {t.action: t for t in actions_for(current=current, roles=roles)}
+    stage = open_stage(obj)
+    my_declaration = next(iter(declarations_of(request.user, stage)), None) if stage else None
+    mine = [v for v in stage.votes.all() if v.voter_id == request.user.pk] if stage else []
+    my_vote = mine[0] if mine else None
+    latest = view.latest
+    can_write_internal = may_write_internal_notes(roles)
+    page_forms: dict[str, Any] = {
+        "declare": forms.DeclareForm(),
+        "vote": forms.VoteForm(),
+        "comment": forms.CommentForm(can_write_internal=can_write_internal),
+        "close_round": forms.CloseRoundForm(),
+        "reason": forms.ReasonForm(),
+    }
+    if bound is not None:
+        page_forms[bound[0]] = bound[1]
+    is_team = bool(roles & {Role.REQUESTER, Role.TEAM})
+    return {
+        "obj": obj,
+        "view": view,
+        "roles": roles,
+        "situation": current,
+        "actions": actions,
+        "answers": latest.sections if latest else None,
+        "submission": latest,
+        "can_see_private": view.sight.private_answers,
+        "checks": view.checks,
+        "stages": view.stages,
+        "open_stage": stage,
+        "my_declaration": my_declaration,
+        "my_vote": my_vote,
+        "quorum": quorum_preview(stage) if "close_round" in actions else None,
+        "items": view.decisions,
+        "my_datasets": stewarded_in(request.user, obj),
+        "comments": view.comments,
+        "board_reasons": board_reasons(view),
+        "team": view.team,
+        "attachments": view.attachments,
+        # Accepted the current version of every dataset's terms (a new version asks again).
+        "my_terms_accepted": (request.user.email.lower(), True) in terms_status(obj).people,
+        "timeline": timeline_lines(
+            view.timeline(),
+            can_see_private=view.sight.private_answers,
+            titles=known_titles(obj),
+        ),
+        "next_steps": next_steps(view) if is_team else None,
+        "has_letter": decision_letter_available(obj, [s.stage for s in view.stages]),
+        # Actions this page has no block of its own for get a generic one from their row.
+        "other_actions": [
+            (t, resolve(t.form)() if t.form else None)
+            for t in actions.values()
+            if t.html and t.action not in LAID_OUT
+        ],
+        "rounds": list(range(1, obj.round + 1)),
+        # The EHDS completeness check and statutory clock (services/ehds.py).
+        "clock": clock_data(getattr(obj, "statutory_clock", None)),
+        "clock_extension_reason": getattr(
+            getattr(obj, "statutory_clock", None), "extension_reason", ""
+        ),
+        "completeness": latest_check(obj),
+        "forms": page_forms,
+        "after": after_decision_of(obj),
+    }
 
 
 @login_required
 def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    try:
+        obj = request_get_for_page(user=request.user, reference=reference)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "requests/detail.html", _detail_context(request, obj))
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> HttpResponse:
+    """An attachment, for whoever the visibility rule lets read it; 404 for everyone else."""
     obj = _get(request, reference)
-    roles = roles_of(request.user, obj)
-    current = situation_of(obj)
-    actions = {t.action: t for t in actions_for(current=current, roles=roles)}
-    submission = obj.submissions.order_by("-round").first()
-    private = can_see_private(request.user, obj, roles)
-    is_board = bool(roles & {Role.MEMBER, Role.CHAIR, Role.AUDITOR})
-    stage = open_stage(obj)
-    my_declaration = stage.declarations.filter(member=request.user).first() if stage else None
-    comments = obj.comments.select_related("author")
-    if not is_board:
-        comments = comments.filter(is_internal=False)
-    context = {
-        "obj": obj,
-        "roles": roles,
-        "situation": current,
-        "actions": actions,
-        "answers": (
-            display(redact(submission.answers, can_see_private=private)) if submission else None
-        ),
-        "submission": submission,
-        "can_see_private": private,
-        "checks": obj.checks.filter(round=obj.round).select_related("dataset"),
-        "stages": obj.stages.select_related("board").order_by("round", "order"),
-        "open_stage": stage,
-        "my_declaration": my_declaration,
-        # Board members and auditors see this round's votes; the requester sees the outcome.
-        "votes": (
-            Vote.objects.filter(stage__request=obj, stage__round=obj.round)
-            .select_related("voter")
-            .order_by("cast_at")
-            if is_board
-            else []
-        ),
-        "items": obj.requested_datasets.select_related("dataset"),
-        "my_datasets": set(
-            obj.datasets.filter(stewards=request.user).values_list("slug", flat=True)
-        ),
-        "comments": comments,
-        "team": obj.team.all(),
-        "my_terms_accepted": obj.team.filter(
-            email__iexact=request.user.email, accepted_terms_at__isnull=False
-        ).exists(),
-        "timeline": _timeline(obj),
-        "rounds": list(range(1, obj.round + 1)),
-        "forms": {
-            "declare": forms.DeclareForm(),
-            "vote": forms.VoteForm(),
-            "comment": forms.CommentForm(),
-            "close_round": forms.CloseRoundForm(),
-            "reason": forms.ReasonForm(),
-        },
-        "is_board": is_board,
-    }
-    return render(request, "requests/detail.html", context)
+    attachment = attachment_visible(user=request.user, request=obj, attachment_id=attachment_id)
+    if attachment is None:
+        raise Http404(_("No such attachment."))
+    return private_file_response(
+        request,
+        attachment.file,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
 
 
-ACTION_FORMS = {
-    "submit": (None, services.request_submit),
-    "resubmit": (None, services.request_resubmit),
-    "withdraw": (forms.ReasonForm, services.request_withdraw),
-    "accept_terms": (None, services.terms_accept),
-    "declare_conflict": (forms.DeclareForm, services.conflict_declare),
-    "vote": (forms.VoteForm, services.vote_cast),
-    "comment": (forms.CommentForm, services.comment_add),
-    "close_round": (forms.CloseRoundForm, services.round_close),
-    "decide_dataset": (forms.DecideForm, services.dataset_decide),
-    "amend": (forms.ReasonForm, services.request_amend),
-    "close": (forms.ReasonForm, services.request_close),
-}
+@login_required
+@require_GET
+def request_export_csv(request: HttpRequest, reference: str) -> HttpResponse:
+    """The request as this person may see it, as CSV (the same view the page renders)."""
+    obj = _get(request, reference)
+    view = request_view(user=request.user, request=obj)
+    response = HttpResponse(csv_text(view), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{csv_filename(view)}"'
+    return response
+
+
+def _needs_confirmation(form, transition) -> bool:
+    """Irreversible actions ask first; a form may say its input makes it reversible enough."""
+    if not transition.is_irreversible:
+        return False
+    check = getattr(form, "needs_confirmation", None)
+    return check() if check is not None else True
+
+
+def _refused(request: HttpRequest, obj, action: str, form, message: str) -> HttpResponse:
+    """A refused post: the page again, with the person's input kept in its form and the error
+    beside it (never a redirect that loses what they wrote)."""
+    messages.error(request, message)
+    key = PAGE_FORMS.get(action)
+    if form is None or key is None or not _has_written_text(form):
+        return redirect(obj.get_absolute_url())  # nothing typed to lose: the page, as before
+    if action == "comment":  # the same form the page offers this person
+        form = forms.CommentForm(
+            request.POST,
+            can_write_internal=may_write_internal_notes(set(roles_of(request.user, obj))),
+        )
+        form.is_valid()
+    if not form.non_field_errors() and not any(form.errors.values()):
+        form.add_error(None, message)
+    context = _detail_context(request, obj, bound=(key, form))
+    return render(request, "requests/detail.html", context, status=400)
+
+
+def _has_written_text(form) -> bool:
+    """Whether the post carries text the person typed (a comment, a reason, a statement)."""
+    return any(
+        isinstance(field.widget, django_forms.Textarea) and str(form.data.get(name, "")).strip()
+        for name, field in form.fields.items()
+    )
+
+
+def _errors_text(errors: dict) -> str:
+    return "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in errors.items())
+
+
+def done_message(action: str, data: dict[str, Any]) -> str:
+    """What the page says after an action succeeded, in words."""
+    if action == "vote":
+        choice = dict(VoteChoice.choices).get(data.get("choice", ""), "")
+        return _("You voted %(choice)s.") % {"choice": choice}
+    text = workflow.DONE_MESSAGES.get(action)
+    if text is None:
+        transition = workflow.BY_ACTION.get(action)
+        return str(transition.label) if transition else _("Saved.")
+    return str(text)
 
 
 @login_required
 @require_POST
 def request_act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    """Every command from a page. Irreversible ones ask for confirmation first."""
+    """Every command from a page, dispatched through the transition table: the row names the
+    form that checks the input and the service that acts. Irreversible ones confirm first."""
     obj = _get(request, reference)
-    if action not in ACTION_FORMS:
+    transition = next(
+        (t for t in workflow.TRANSITIONS if t.action == action and t.html and t.service), None
+    )
+    if transition is None:
         raise Http404("No such action.")
-    form_class, service = ACTION_FORMS[action]
-    form = form_class(request.POST) if form_class else None
+    form = resolve(transition.form)(request.POST) if transition.form else None
     if form is not None and not form.is_valid():
-        messages.error(
+        return _refused(
             request,
-            _("Please correct the form: %(errors)s")
-            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())},
+            obj,
+            action,
+            form,
+            _("Please correct the form: %(errors)s") % {"errors": _errors_text(form.errors)},
         )
-        return redirect(obj.get_absolute_url())
     data = dict(form.cleaned_data) if form else {}
-    if action == "close_round" and not data.get("decision"):
-        data["decision"] = None
-    transition = BY_ACTION[action]
-    needs_confirmation = transition.is_irreversible and request.POST.get("confirmed") != "yes"
-    if needs_confirmation and not (
-        action == "decide_dataset" and data.get("decision") == "granted"
-    ):
+    if _needs_confirmation(form, transition) and request.POST.get("confirmed") != "yes":
+        stage = open_stage(obj)
         return render(
             request,
             "requests/confirm.html",
@@ -328,26 +515,25 @@ def request_act(request: HttpRequest, reference: str, action: str) -> HttpRespon
                 "transition": transition,
                 "action": action,
                 "fields": [(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"],
+                "quorum": quorum_preview(stage) if action == "close_round" else None,
+                "open_stage": stage,
             },
         )
     try:
-        service(actor=request.user, request_id=obj.pk, **data)
+        resolve(transition.service)(actor=request.user, request_id=obj.pk, **data)
     except DomainError as exc:
-        messages.error(
-            request,
-            exc.message
-            + (
-                " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
-                if exc.errors
-                else ""
-            ),
-        )
-        if isinstance(exc, InvalidInput) and action in ("submit", "resubmit"):
+        message = exc.message + (" " + _errors_text(exc.errors) if exc.errors else "")
+        if isinstance(exc, InvalidInput) and exc.code == "incomplete":
+            messages.error(request, message)
             return redirect("requests:edit", reference=obj.reference, section="review")
+        if form is not None and exc.errors:
+            for field, messages_ in exc.errors.items():
+                form.add_error(field if field in form.fields else None, messages_)
+        return _refused(request, obj, action, form, message)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
-        messages.success(request, _("Done: %(label)s.") % {"label": transition.label})
+        messages.success(request, done_message(action, data))
     try:
         return redirect(_get(request, reference).get_absolute_url())
     except Http404:
@@ -357,7 +543,8 @@ def request_act(request: HttpRequest, reference: str, action: str) -> HttpRespon
 @login_required
 def request_diff(request: HttpRequest, reference: str) -> HttpResponse:
     obj = _get(request, reference)
-    rounds = {s.round: s.answers for s in obj.submissions.all()}
+    view = request_view(user=request.user, request=obj)
+    rounds = {r.round for r in view.rounds}
     try:
         first = int(request.GET.get("from", 1))
         second = int(request.GET.get("to", obj.round))
@@ -366,11 +553,8 @@ def request_diff(request: HttpRequest, reference: str) -> HttpResponse:
     if first not in rounds or second not in rounds:
         messages.info(request, _("There is no earlier round to compare with yet."))
         return redirect(obj.get_absolute_url())
-    private = can_see_private(request.user, obj, roles_of(request.user, obj))
-    changes = diff(
-        redact(rounds[first], can_see_private=private),
-        redact(rounds[second], can_see_private=private),
-    )
+    form = view.round_form(second)
+    changes = readable_diff(diff(view.round_answers(first), view.round_answers(second), form), form)
     return render(
         request,
         "requests/diff.html",
@@ -390,12 +574,118 @@ def board_queue_page(request: HttpRequest, board_id: int) -> HttpResponse:
         board, stages = board_queue(user=request.user, board_id=board_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    page = page_of(stages, request.GET.get("page"))
     return render(
         request,
         "requests/board_queue.html",
-        {"board": board, "stages": stages, "open": StageState.OPEN},
+        {"board": board, "stages": page.object_list, "page": page, "open": StageState.OPEN},
     )
 
 
 def section_url(reference: str, section: str) -> str:
     return reverse("requests:edit", args=[reference, section])
+
+
+@login_required
+def bars_page(request: HttpRequest) -> HttpResponse:
+    """Stewards' list of the bars in force on their datasets, each with its lift button."""
+    return render(request, "requests/bars.html", {"bars": bars_liftable_by(request.user)})
+
+
+@login_required
+@require_POST
+def bar_lift(request: HttpRequest, bar_id: int) -> HttpResponse:
+    services.access_bar_lift(actor=request.user, bar_id=bar_id)
+    messages.success(request, _("The bar is lifted."))
+    return redirect("requests:bars")
+
+
+@login_required
+@require_POST
+def attachment_remove(request: HttpRequest, reference: str, attachment_id: int) -> HttpResponse:
+    """The requester takes a file off the request while it is editable (earlier rounds keep
+    the version they were submitted with)."""
+    obj = _get(request, reference)
+    try:
+        services.attachment_remove(
+            actor=request.user, request_id=obj.pk, attachment_id=attachment_id
+        )
+        messages.success(request, _("The file was removed."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("requests:edit", reference=obj.reference, section=_back(request, "settings"))
+
+
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """A team member's invitation link: create the account it is for, sign in, and go to the
+    request to accept its terms. A used, expired or unknown link, or someone else signed in,
+    is refused and nothing is written."""
+    from django.contrib.auth import login
+
+    try:
+        invite = services.invitation_get(token=token)
+    except DomainError as exc:
+        return render(
+            request,
+            "requests/invitation.html",
+            {"error": exc.message, "code": exc.code},
+            status=410,
+        )
+    member = invite.member
+    signed_in = request.user.is_authenticated
+    form = forms.InvitationForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                actor=request.user if signed_in else None,
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password"],
+            )
+        except DomainError as exc:
+            for field, problems in (exc.errors or {}).items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+            if not exc.errors:
+                form.add_error(None, exc.message)
+            status = 409 if exc.code != "invalid" else 400
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request, _("Your account is ready. Read the terms below and accept them.")
+            )
+            return redirect(member.request.get_absolute_url())
+    return render(
+        request,
+        "requests/invitation.html",
+        {"form": form, "member": member, "invite": invite, "signed_in": signed_in},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def minimisation_save(request: HttpRequest, reference: str, dataset: str) -> HttpResponse:
+    """The wizard's minimisation form for one dataset (part of editing the request)."""
+    obj = _get(request, reference)
+    form = forms.MinimisationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.minimisation_set(
+                actor=request.user, request_id=obj.pk, dataset_slug=dataset, **form.cleaned_data
+            )
+            messages.success(request, _("Saved what you need of this dataset."))
+        except DomainError as exc:
+            messages.error(
+                request,
+                exc.message
+                + (
+                    " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+                    if exc.errors
+                    else ""
+                ),
+            )
+    else:
+        messages.error(request, _("Please correct the form."))
+    return redirect("requests:edit", reference=obj.reference, section="review")

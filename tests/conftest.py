@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -25,9 +26,95 @@ requires_broker = pytest.mark.skipif(
 )
 
 
+# Tests that share something outside their own database: one xdist worker runs each group,
+# one test after another. The Celery worker tests share the broker (a worker could take the
+# other test's task and read the wrong test database); the README test serves on port 8000.
+SERIAL_GROUPS = {
+    "celery_worker_process": "real-celery-worker",
+    "live_hub": "port-8000",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the browser tests (tests/e2e) ``browser`` and the crawl ``crawl`` so that one CI
+    leg runs them (``.ci/run`` deselects them on PostgreSQL), and keep the tests of a
+    SERIAL_GROUPS resource on one xdist worker (``--dist loadgroup``, see the Makefile)."""
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if (ROOT / "tests" / "e2e") in path.parents:
+            item.add_marker(pytest.mark.browser)
+        if path == ROOT / "tests" / "test_crawl.py":
+            item.add_marker(pytest.mark.crawl)
+        for fixture, group in SERIAL_GROUPS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts and ends in the default language. A request with Accept-Language
+    activates its language for the thread (LocaleMiddleware), and messages built at raise
+    time (gettext) would otherwise come out in Dutch in whatever test runs next in the same
+    process. A server activates each request's language anew, so only tests share it."""
+    try:
+        from django.utils import translation
+    except ImportError:  # the pure-Python suites run without Django
+        yield
+        return
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_includes_second_factor(monkeypatch):
+    """``client.force_login(user)`` stands for a finished sign-in, so for people whose role
+    requires two-factor sign-in it also passes the second factor with a real TOTP device, as
+    django-otp's own login does. Tests of the second factor itself sign in through the forms."""
+    try:
+        from django.conf import settings
+        from django.test import Client
+    except ImportError:  # the pure-Python suites run without Django
+        return
+    if settings.configured:
+        from django.core.cache import cache
+
+        cache.clear()  # rate-limit counters start from zero in every test
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from accounts.selectors import has_authenticator, requires_two_factor
+
+        if not (requires_two_factor(user) or has_authenticator(user)):
+            return
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def world(db):
-    """The demo world of seed_demo, without its demo requests (tests make their own)."""
+    """The demo's people, organisations, node, datasets and algorithms, built by the factories
+    (tests/factories.py) without seed_demo's consent imports and requests (tests make their
+    own); people by the part of their email before the @. ``demo_world`` is all of it."""
+    from tests.factories import demo_cast
+
+    return demo_cast()
+
+
+@pytest.fixture
+def demo_world(db):
+    """The whole demo world of seed_demo, without its demo requests: for the few tests that
+    read the demo's consenting participants."""
     from demo.world import seed_demo
 
     seed_demo(with_requests=False)
@@ -83,6 +170,7 @@ def celery_worker_process(transactional_db):
     was_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False  # this test sends its tasks to the real broker
     app.control.purge()
+    name = f"test-{os.getpid()}@{socket.gethostname()}"
     worker = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
         [
             sys.executable,
@@ -97,7 +185,7 @@ def celery_worker_process(transactional_db):
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"test-{os.getpid()}@%h",
+            name,
         ],
         cwd=ROOT,
         env=env,
@@ -105,7 +193,7 @@ def celery_worker_process(transactional_db):
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if app.control.ping(timeout=1.0):
+            if app.control.ping(destination=[name], timeout=1.0):
                 break
             if worker.poll() is not None:
                 pytest.fail("the Celery worker exited at start")

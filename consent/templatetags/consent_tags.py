@@ -13,7 +13,9 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext as gettext_label  # DUO's labels (consent/duo_i18n)
 
+from consent import duo
 from consent import vocabulary as vocab
 from consent.rules import describe
 
@@ -48,63 +50,63 @@ def _sentence(code: str, diseases: list[str], values: dict[str, Any]) -> str | N
     value = values.get(code)
     shown = _value_text(value) if value not in (None, "", []) else ""
     sentences = {
-        "DUO:0000004": _("No restriction on use."),
-        "DUO:0000042": _("General research use: any research purpose."),
-        "DUO:0000006": _("Health, medical or biomedical research only."),
-        "DUO:0000007": _(
+        duo.NRES: _("No restriction on use."),
+        duo.GRU: _("General research use: any research purpose."),
+        duo.HMB: _("Health, medical or biomedical research only."),
+        duo.DS: _(
             "Research on these diseases only, or on diseases that fall within them: %(diseases)s."
         )
         % {"diseases": _disease_names(diseases)},
-        "DUO:0000011": _("Research on population origins or ancestry only."),
-        "DUO:0000015": _(
+        duo.POA: _("Research on population origins or ancestry only."),
+        duo.NMDS: _(
             "No methods development research (such as new software or "
             "algorithms), except within the consented diseases."
         ),
-        "DUO:0000016": _("Genetic studies only."),
-        "DUO:0000018": _("Not-for-profit organisations and non-commercial use only."),
-        "DUO:0000019": _("Results must be made available to the scientific community."),
-        "DUO:0000020": _("The requester must collaborate with the study's investigators."),
-        "DUO:0000021": _("Ethics approval (IRB/ERB) is required."),
-        "DUO:0000022": (
+        duo.GSO: _("Genetic studies only."),
+        duo.NPUNCU: _("Not-for-profit organisations and non-commercial use only."),
+        duo.PUB: _("Results must be made available to the scientific community."),
+        duo.COL: _("The requester must collaborate with the study's investigators."),
+        duo.IRB: _("Ethics approval (IRB/ERB) is required."),
+        duo.GS: (
             _("Use only within a geographic region: %(value)s.") % {"value": shown}
             if shown
             else _("Use only within a geographic region.")
         ),
-        "DUO:0000024": (
+        duo.MOR: (
             _("No publication of results before %(value)s.") % {"value": shown}
             if shown
             else _("Results are under a publication moratorium.")
         ),
-        "DUO:0000025": (
+        duo.TS: (
             _("Use is limited to %(value)s months.") % {"value": shown}
             if shown
             else _("Use is limited in time.")
         ),
-        "DUO:0000026": (
+        duo.US: (
             _("Only approved users: %(value)s.") % {"value": shown}
             if shown
             else _("Only approved users.")
         ),
-        "DUO:0000027": (
+        duo.PS: (
             _("Only an approved project: %(value)s.") % {"value": shown}
             if shown
             else _("Only an approved project.")
         ),
-        "DUO:0000028": (
+        duo.IS: (
             _("Only approved institutions: %(value)s.") % {"value": shown}
             if shown
             else _("Only approved institutions.")
         ),
-        "DUO:0000012": (
+        duo.RS: (
             _("Only research of a certain type: %(value)s.") % {"value": shown}
             if shown
             else _("Only research of a certain type.")
         ),
-        "DUO:0000029": _("Derived or enriched data must be returned to the resource."),
-        "DUO:0000043": _("Clinical care use is also allowed."),
-        "DUO:0000044": _("No population origins or ancestry research."),
-        "DUO:0000045": _("Not-for-profit organisations only."),
-        "DUO:0000046": _("Non-commercial use only."),
+        duo.RTN: _("Derived or enriched data must be returned to the resource."),
+        duo.CC: _("Clinical care use is also allowed."),
+        duo.NPOA: _("No population origins or ancestry research."),
+        duo.NPU: _("Not-for-profit organisations only."),
+        duo.NCU: _("Non-commercial use only."),
     }
     return sentences.get(code)
 
@@ -119,13 +121,12 @@ def conditions_items(
     for code in dict.fromkeys([*codes, *(k for k in values if k not in codes)]):
         try:
             term = vocab.duo_term(code)
-            shorthand, label = term.shorthand, term.label
+            shorthand, label = term.shorthand, gettext_label(term.label)
         except KeyError:
             shorthand, label = "", code
         text = _sentence(code, diseases, values) or (label[:1].upper() + label[1:] + ".")
         items.append(ConditionItem(code=code, shorthand=shorthand, label=label, text=text))
-    permissions = {"DUO:0000004", "DUO:0000042", "DUO:0000006", "DUO:0000007", "DUO:0000011"}
-    return sorted(items, key=lambda item: (item.code not in permissions, item.code))
+    return sorted(items, key=lambda item: (item.code not in duo.PERMISSIONS, item.code))
 
 
 @register.simple_tag
@@ -144,7 +145,8 @@ def duo_label(code: str) -> str:
         term = vocab.duo_term(code)
     except (KeyError, TypeError):
         return str(code)
-    return f"{term.label} ({term.shorthand})" if term.shorthand else term.label
+    label = gettext_label(term.label)
+    return f"{label} ({term.shorthand})" if term.shorthand else label
 
 
 @register.filter
@@ -160,3 +162,71 @@ def mondo_label(curie: str) -> str:
 def provision_words(row: Any) -> str:
     """A stored provision's purpose in words (label, shorthand, code; disease with its id)."""
     return describe(row)
+
+
+@dataclass(frozen=True)
+class OrganisationFit:
+    """What a dataset's conditions say about the signed-in person's organisation, before any
+    purpose is known: ``decision`` is the matcher's vocabulary (``compatible``,
+    ``incompatible``, ``needs_review``)."""
+
+    organisation: Any
+    decision: str
+    reasons: list[str]
+
+
+@register.simple_tag
+def organisation_fit(dataset: Any, user: Any) -> OrganisationFit | None:
+    """The conditions that depend on who asks (NPU/NPUNCU against the organisation being
+    for-profit; GS, IS and US, which a board checks), for the dataset page. ``None`` for
+    visitors without an organisation. The purpose is checked in the request itself."""
+    from accounts.selectors import is_person, primary_organisation
+
+    if not is_person(user):
+        return None
+    organisation = primary_organisation(user)
+    if organisation is None:
+        return None
+    codes = set(getattr(dataset, "duo_codes", None) or [])
+    values = dict(getattr(dataset, "duo_values", None) or {})
+    codes |= {k for k in values if k in (duo.GS, duo.IS, duo.US)}
+    name = organisation.name
+    refused, asked = [], []
+    if codes & {duo.NPU, duo.NPUNCU} and organisation.is_for_profit:
+        refused.append(
+            _("Use is limited to not-for-profit organisations, and %(org)s is for-profit.")
+            % {"org": name}
+        )
+    if duo.GS in codes:
+        asked.append(
+            _(
+                "Use is limited to a region (%(region)s); %(org)s is in %(country)s. The boards "
+                "check where the results are processed."
+            )
+            % {
+                "region": _value_text(values.get(duo.GS, "—")),
+                "org": name,
+                "country": organisation.country.name or organisation.country.code,
+            }
+        )
+    if duo.IS in codes:
+        asked.append(
+            _("Use is limited to approved institutions: the boards check %(org)s.") % {"org": name}
+        )
+    if duo.US in codes:
+        asked.append(_("Use is limited to approved users: the boards check your team."))
+    if refused:
+        return OrganisationFit(organisation, "incompatible", refused + asked)
+    if asked:
+        return OrganisationFit(organisation, "needs_review", asked)
+    return OrganisationFit(
+        organisation,
+        "compatible",
+        [
+            _(
+                "Nothing in these conditions excludes %(org)s. Your research purpose is checked "
+                "when you choose this dataset in a request."
+            )
+            % {"org": name}
+        ],
+    )

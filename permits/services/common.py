@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.template.loader import render_to_string
 
+import outbox
 from permits.models import Permit, RevocationList
+from requests_app.notifications import notify, team_addresses
 
 PERMIT_TYP = "lifes-permit+jwt"
 REVOCATIONS_TYP = "lifes-revocations+jwt"
@@ -30,7 +30,7 @@ def permit_claims(permit: Permit) -> dict[str, Any]:
     ``permit.supersedes`` and ``permit.conditions`` add to the contract; nothing is left out."""
     entries = list(permit.permit_datasets.select_related("dataset").order_by("dataset__slug"))
     organisation = permit.holder_organisation
-    return {
+    claims: dict[str, Any] = {
         "iss": settings.HUB_URL,
         "sub": holder_subject(permit),
         "aud": sorted({entry.node_identifier for entry in entries}),
@@ -67,36 +67,28 @@ def permit_claims(permit: Permit) -> dict[str, Any]:
             "supersedes": permit.supersedes.number if permit.supersedes_id else None,
         },
     }
+    if permit.terms:  # added (optional, last): the data-use terms every team member accepted
+        claims["permit"]["terms"] = list(permit.terms)
+    return claims
 
 
 def revocations_changed() -> None:
     """Call inside the transaction of a change that alters the revocation list.
 
     The stale mark commits with the change, so even if the regeneration task queued below is
-    lost, the endpoint sees the mark and signs a fresh list before serving it.
+    not delivered yet, the endpoint sees the mark and signs a fresh list before serving it.
     """
-    from permits.tasks import revocation_list_publish_task
-
     RevocationList.objects.filter(pk=1).update(is_stale=True)
-    transaction.on_commit(lambda: revocation_list_publish_task.delay())
+    outbox.add("permits.revocation_list_publish", key="revocation-list")
 
 
 def notify_team(permit: Permit, *, template: str, context: dict[str, Any] | None = None) -> None:
-    """Email the requester and team after commit (rendered now: what was true at the change)."""
-    from requests_app.tasks import send_email_task
-
-    request = permit.request
-    addresses = sorted(
-        {
-            a.lower()
-            for a in [request.requester.email, *request.team.values_list("email", flat=True)]
-            if a
-        }
+    """Email the requester and team, through the hub's one ``notify``."""
+    notify(
+        template=template,
+        templates="permits/email",
+        request=permit.request,
+        recipients=team_addresses(permit.request),
+        context={"permit": permit, **(context or {})},
+        key=f"permit:{permit.pk}",
     )
-    ctx = {"permit": permit, "request": request, "hub_url": settings.HUB_URL, **(context or {})}
-    subject = render_to_string(f"permits/email/{template}_subject.txt", ctx).strip()
-    body = render_to_string(f"permits/email/{template}.txt", ctx)
-    for address in addresses:
-        transaction.on_commit(
-            lambda address=address: send_email_task.delay(subject, body, [address])
-        )

@@ -1,7 +1,7 @@
 """Issuing a permit: the last transition of an approved request (``issue_permit``).
 
 Lock order, the same in every permits service so concurrent writers queue instead of
-deadlocking: the request row, then its live permits, then the audit chain head, then the cached
+deadlocking: the request row, then its live permits, then the cached
 revocation list, then the signing key row (``note_signed_until``).
 """
 
@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
+import re
 import uuid
 from typing import Any
 
-import jwt
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from audit.services import audit_record, chain_lock
+from audit.services import audit_record
 from catalogue.models import Dataset
 from consent.cohort import Cohort, CohortChanged, cohort_for
-from consent.matcher import DUTY_CODES, TS, Conditions, MatcherInputError, Purpose, match
+from consent.duo import DUTY_CODES, TS
+from consent.matcher import (
+    MatcherInputError,
+    Purpose,
+    dataset_conditions,
+    match,
+)
 from lifes.errors import InvalidTransition
-from permits import keys
+from permits.errors import Code
 from permits.models import (
     LIVE_STATUSES,
     Permit,
@@ -31,15 +37,20 @@ from permits.models import (
     PermitDataset,
     PermitStatus,
 )
+from permits.services.acceptance import permit_sign, terms_snapshot
 from permits.services.common import (
-    PERMIT_TYP,
     notify_team,
-    permit_claims,
     revocations_changed,
 )
+from permits.services.lifecycle import transition_apply
+from permits.workflow import PermitRole
+from requests_app.after_models import AmendmentOutcome
 from requests_app.checks import request_purpose
 from requests_app.models import AccessRequest, OwnerDecision, RequestedDataset, RequestState
-from requests_app.services.common import lock_and_authorize, record
+from requests_app.selectors import terms_status
+from requests_app.services import team_invitations_send
+from requests_app.services.after import amendment_settle
+from requests_app.services.common import apply, lock_and_authorize
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -92,18 +103,21 @@ def validity(
             limits.append(
                 (
                     add_months(now, months),
-                    f"the {months}-month time limit on {dataset.slug} (DUO:0000025)",
+                    f"the {months}-month time limit on {dataset.slug} ({TS})",
                 )
             )
     if request.ethics_expires_on:
-        limits.append((_end_of(request.ethics_expires_on), "the end of the ethics approval"))
+        limits.append((_end_of(request.ethics_expires_on), _("the end of the ethics approval")))
     valid_until, why = min(limits, key=lambda item: item[0])
     valid_from, valid_until = valid_from.replace(microsecond=0), valid_until.replace(microsecond=0)
     if valid_until <= valid_from:
         raise InvalidTransition(
-            f"No permit can be issued: {why} ({valid_until:%Y-%m-%d}) is not after the start of "
-            f"its validity ({valid_from:%Y-%m-%d}).",
-            code="no_validity",
+            _(
+                "No permit can be issued: %(why)s (%(until)s) is not after the start of its"
+                " validity (%(start)s)."
+            )
+            % {"why": why, "until": f"{valid_until:%Y-%m-%d}", "start": f"{valid_from:%Y-%m-%d}"},
+            code=Code.NO_VALIDITY,
         )
     return valid_from, valid_until
 
@@ -111,11 +125,7 @@ def validity(
 def _dataset_conditions(purpose: Purpose, item: RequestedDataset) -> dict[str, Any]:
     """The DUO duties the matcher derives for this dataset, their values, the owner's text."""
     dataset = item.dataset
-    conditions = Conditions(
-        codes=tuple(dataset.duo_codes),
-        diseases=tuple(dataset.duo_diseases),
-        values=dict(dataset.duo_values or {}),
-    )
+    conditions = dataset_conditions(dataset)
     try:
         duties = match(purpose, conditions).duties
     except MatcherInputError:
@@ -135,12 +145,26 @@ def _cohort(dataset: Dataset, purpose: Purpose) -> Cohort:
         return cohort_for(dataset=dataset, purpose=purpose)
     except MatcherInputError as exc:
         raise InvalidTransition(
-            f"The request's purpose cannot select a cohort: {exc}", code="purpose_unusable"
+            _("The request's purpose cannot select a cohort: %(why)s") % {"why": exc},
+            code=Code.PURPOSE_UNUSABLE,
         ) from exc
     except CohortChanged as exc:
         raise InvalidTransition(
-            "Consent in this dataset keeps changing; try again.", code="cohort_changing"
+            _("Consent in this dataset keeps changing; try again."), code=Code.COHORT_CHANGING
         ) from exc
+
+
+VERSIONED = re.compile(r"(?P<base>.+?)(?:-v(?P<version>\d+))?")
+
+
+def versioned_number(previous: Permit | None, *, pk: int, now: dt.datetime) -> str:
+    """A first permit is ``LIFES-P-<year>-<pk>``; each permit issued after it on the same
+    request (an amendment or renewal) is the next version of that number: ``…-v2``, ``…-v3``."""
+    if previous is None:
+        return f"LIFES-P-{now.year}-{pk:06d}"
+    match = VERSIONED.fullmatch(previous.number)
+    base, version = match["base"], int(match["version"] or 1)
+    return f"{base}-v{version + 1}"
 
 
 def permit_issue(*, actor: Any, request_id: int) -> Permit:
@@ -153,7 +177,6 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
     with transaction.atomic():
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="issue_permit")
         request = locked.request
-        before = request.state
         granted = list(
             request.requested_datasets.filter(decision=OwnerDecision.GRANTED)
             .select_related("dataset__node")
@@ -161,19 +184,37 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
         )
         if not granted:
             raise InvalidTransition(
-                "No dataset of this request was granted.", code="nothing_granted"
+                _("No dataset of this request was granted."), code=Code.NOTHING_GRANTED
             )
         algorithms = list(request.algorithms.order_by("name", "version"))
         if not algorithms:
             raise InvalidTransition(
-                "The request names no algorithm to permit.", code="no_algorithm"
+                _("The request names no algorithm to permit."), code=Code.NO_ALGORITHM
             )
         previous = list(
             Permit.objects.select_for_update()
             .filter(request=request, status__in=LIVE_STATUSES)
             .order_by("pk")
         )
+        # The permit waits (unsigned) for the team's acceptance of the current terms, unless
+        # everyone accepted them already (EHDS Art. 68); a waiting one of an earlier round lapses.
+        pending = terms_status(request).pending
+        waiting = list(
+            Permit.objects.select_for_update()
+            .filter(request=request, status=PermitStatus.AWAITING_ACCEPTANCE)
+            .order_by("pk")
+        )
         now = timezone.now().replace(microsecond=0)
+        for old in waiting:
+            transition_apply(
+                old,
+                "lapse",
+                actor=actor,
+                roles={PermitRole.SYSTEM},
+                status_reason="replaced by a new permit before it was accepted",
+                now=now,
+                request=request.reference,
+            )
         valid_from, valid_until = validity(request, [item.dataset for item in granted], now)
         purpose = request_purpose(request)
         cohorts = {item.pk: _cohort(item.dataset, purpose) for item in granted}
@@ -182,14 +223,18 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
             "duties": sorted({d for entry in by_dataset for d in entry["duties"]}),
             "datasets": by_dataset,
         }
-        chain_lock()
-
         for old in previous:
-            old.status = PermitStatus.SUPERSEDED
-            old.status_reason = "superseded after an amendment"
-            old.status_changed_at, old.status_changed_by = now, actor
-            old.save(
-                update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
+            # Through the permit's table, as the system: the amendment supersedes, not the actor.
+            transition_apply(
+                old,
+                "supersede",
+                actor=actor,
+                roles={PermitRole.SYSTEM},
+                status_reason="superseded after an amendment",
+                now=now,
+                # The new permit's issue event names the permits it supersedes.
+                request=request.reference,
+                round=request.round,
             )
         permit = Permit.objects.create(
             number=f"pending-{uuid.uuid4().hex[:24]}",  # replaced below, once the pk exists
@@ -208,11 +253,20 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
             valid_from=valid_from,
             valid_until=valid_until,
             issued_by=actor,
-            status=PermitStatus.ACTIVE,
+            status=PermitStatus.AWAITING_ACCEPTANCE if pending else PermitStatus.ACTIVE,
+            acceptance_due_at=(
+                now + dt.timedelta(days=settings.PERMIT_ACCEPTANCE_DAYS) if pending else None
+            ),
+            accepted_at=None if pending else now,
+            terms=[] if pending else terms_snapshot(request),
             status_changed_at=now,
             supersedes=previous[-1] if previous else None,
         )
-        permit.number = f"LIFES-P-{now.year}-{permit.pk:06d}"
+        permit.number = versioned_number(
+            Permit.objects.filter(request=request).exclude(pk=permit.pk).order_by("-pk").first(),
+            pk=permit.pk,
+            now=now,
+        )
         PermitDataset.objects.bulk_create(
             [
                 PermitDataset(
@@ -237,18 +291,14 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
         )
         if previous:
             revocations_changed()  # before signing: the list row comes before the key row
-        token = keys.sign_jws(permit_claims(permit), typ=PERMIT_TYP)
-        permit.kid = jwt.get_unverified_header(token)["kid"]
-        keys.note_signed_until(permit.kid, valid_until)  # the JWKS keeps the key until then
-        permit.token = token
-        permit.token_sha256 = hashlib.sha256(token.encode("ascii")).hexdigest()
-        permit.save(update_fields=["number", "token", "kid", "token_sha256"])
+        if pending:
+            permit.save(update_fields=["number"])  # signed once the whole team accepted
+            team_invitations_send(request=request)
+        else:
+            permit_sign(permit)
 
-        request.state = RequestState.PERMITTED
-        request.save(update_fields=["state", "updated_at"])
-        record(
-            actor=actor, action="issue_permit", request=request, before=before, permit=permit.number
-        )
+        amendment_settle(request, outcome=AmendmentOutcome.GRANTED, permit_number=permit.number)
+        apply(locked, actor=actor, target=RequestState.PERMITTED, permit=permit.number)
         audit_record(
             actor=actor,
             action="permit.issue",
@@ -277,16 +327,12 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
                 "kid": permit.kid,
                 "token_sha256": permit.token_sha256,
                 "supersedes": [old.number for old in previous],
+                "status": permit.status,
+                "acceptance_due_at": permit.acceptance_due_at,
+                "pending_acceptance": pending,
             },
         )
-        for old in previous:
-            audit_record(
-                actor=actor,
-                action="permit.supersede",
-                target=old,
-                payload={"number": old.number, "jti": str(old.jti), "superseded_by": permit.number},
-            )
-        notify_team(permit, template="issued")
+        notify_team(permit, template="awaiting_acceptance" if pending else "issued")
     return permit
 
 

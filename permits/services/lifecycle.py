@@ -12,10 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from lifes.errors import InvalidInput, InvalidTransition, NotFound
 from permits import workflow
+from permits.errors import Code
 from permits.models import LIVE_STATUSES, Permit, PermitStatus
 from permits.services.common import notify_team, revocations_changed
 from requests_app.models import AccessRequest, RequestState
@@ -28,22 +30,49 @@ def _reason(text: str | None) -> str:
     reason = (text or "").strip()
     if not reason:
         raise InvalidInput(
-            "Give a reason; the holder and the audit log will read it.",
-            code="reason_required",
-            errors={"reason": ["A reason is required."]},
+            _("Give a reason; the holder and the audit log will read it."),
+            code=Code.REASON_REQUIRED,
+            errors={"reason": [_("A reason is required.")]},
         )
     return reason[:MAX_REASON]
 
 
 def _locked(number: str) -> Permit:
     permit = (
-        Permit.objects.select_for_update()
+        Permit.objects.select_for_update(of=("self", "request"))  # not the holder's user row
         .select_related("request", "holder")
         .filter(number=number)
         .first()
     )
     if permit is None:
-        raise NotFound("No such permit.")
+        raise NotFound(_("No such permit."))
+    return permit
+
+
+def transition_apply(
+    permit: Permit,
+    action: str,
+    *,
+    actor: Any,
+    roles: set[workflow.PermitRole],
+    status_reason: str,
+    now: dt.datetime,
+    **payload: Any,
+) -> Permit:
+    """The one way a permit's status changes: the table checks action, state and role, names
+    the target and the audit action; the row (locked by the caller) and its event are written
+    together."""
+    transition = workflow.authorize(action, permit=permit, roles=roles)
+    permit.status = transition.target
+    permit.status_reason = status_reason
+    permit.status_changed_at, permit.status_changed_by = now, actor
+    permit.save(update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"])
+    audit_record(
+        actor=actor,
+        action=transition.audit_action,
+        target=permit,
+        payload={"number": permit.number, "jti": str(permit.jti), **payload},
+    )
     return permit
 
 
@@ -52,30 +81,21 @@ def _change(*, actor: Any, number: str, action: str, reason: str | None) -> Perm
     text = _reason(reason) if transition.needs_reason else (reason or "").strip()
     with transaction.atomic():
         permit = _locked(number)
-        workflow.authorize(action, permit=permit, roles=workflow.roles_on_permit(actor, permit))
+        roles = workflow.roles_on_permit(actor, permit)
+        workflow.authorize(action, permit=permit, roles=roles)
         now = timezone.now()
         if action == "resume" and permit.valid_until <= now:
             raise InvalidTransition(
-                "This permit's validity has ended; it cannot be resumed.", code="expired"
+                _("This permit's validity has ended; it cannot be resumed."), code=Code.EXPIRED
             )
-        before = permit.status
-        permit.status = transition.target
-        permit.status_reason = text
-        permit.status_changed_at, permit.status_changed_by = now, actor
-        permit.save(
-            update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
-        )
-        audit_record(
+        transition_apply(
+            permit,
+            action,
             actor=actor,
-            action=f"permit.{action}",
-            target=permit,
-            payload={
-                "number": permit.number,
-                "jti": str(permit.jti),
-                "from": before,
-                "to": permit.status,
-                "reason": text,
-            },
+            roles=roles,
+            status_reason=text,
+            now=now,
+            **{"from": permit.status, "to": transition.target, "reason": text},
         )
         if action == "revoke":
             # The holder may not ask for these datasets again until an owner lifts the bar.
@@ -128,25 +148,15 @@ def permits_expire_due(*, batch_size: int | None = None, now: dt.datetime | None
         )
         was_listed = False
         for permit in permits:
-            workflow.authorize("expire", permit=permit, roles={workflow.PermitRole.SYSTEM})
             was_listed |= permit.status == PermitStatus.SUSPENDED
-            before = permit.status
-            permit.status = PermitStatus.EXPIRED
-            permit.status_reason = "validity ended"
-            permit.status_changed_at, permit.status_changed_by = now, None
-            permit.save(
-                update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
-            )
-            audit_record(
+            transition_apply(
+                permit,
+                "expire",
                 actor=None,
-                action="permit.expire",
-                target=permit,
-                payload={
-                    "number": permit.number,
-                    "jti": str(permit.jti),
-                    "from": before,
-                    "valid_until": permit.valid_until,
-                },
+                roles={workflow.PermitRole.SYSTEM},
+                status_reason="validity ended",
+                now=now,
+                **{"from": permit.status, "valid_until": permit.valid_until},
             )
             expired += 1
         if was_listed:
@@ -169,24 +179,14 @@ def permits_close_with_request(*, request_id: int) -> int:
         )
         now = timezone.now()
         for permit in permits:
-            workflow.authorize("close", permit=permit, roles={workflow.PermitRole.SYSTEM})
-            before = permit.status
-            permit.status = PermitStatus.CLOSED
-            permit.status_reason = "the request was closed"
-            permit.status_changed_at, permit.status_changed_by = now, None
-            permit.save(
-                update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
-            )
-            audit_record(
+            transition_apply(
+                permit,
+                "close",
                 actor=None,
-                action="permit.close",
-                target=permit,
-                payload={
-                    "number": permit.number,
-                    "jti": str(permit.jti),
-                    "from": before,
-                    "request": request.reference,
-                },
+                roles={workflow.PermitRole.SYSTEM},
+                status_reason="the request was closed",
+                now=now,
+                **{"from": permit.status, "request": request.reference},
             )
         if permits:
             revocations_changed()

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import math
 import re
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from catalogue.models import Node
 from catalogue.services import node_public_key_set
 from lifes.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from lifes.parsers import HostileInput, check_tree
 from lifes_node.errors import VerificationError
 from lifes_node.keys import b64url_decode, jwk_thumbprint
 from lifes_node.receipt import verify_receipt
+from permits.errors import Code
 from permits.models import ExecutionReceipt, Permit, ReceiptStatus
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 MAX_RECEIPT_BYTES = 64 * 1024
+# A receipt's iat may be ahead of the hub's clock by this much (node clocks drift), no more.
+RECEIPT_MAX_CLOCK_AHEAD = 3600
 
 
 # --- the node's key ----------------------------------------------------------------------------
@@ -33,14 +39,17 @@ def normalise_node_jwk(jwk: Any) -> dict[str, str]:
     errors: dict[str, list[str]] = {}
     if not isinstance(jwk, dict):
         raise InvalidInput(
-            "Send the node's public key as a JWK object.", errors={"jwk": ["must be a JSON object"]}
+            _("Send the node's public key as a JWK object."),
+            errors={"jwk": [_("must be a JSON object")]},
         )
     if "d" in jwk:
         raise InvalidInput(
-            "That is a private key. Send only the public JWK "
-            "(`lifes-node keygen` prints it); keep the private key at the node.",
-            code="private_key_sent",
-            errors={"jwk.d": ["must not be sent"]},
+            _(
+                "That is a private key. Send only the public JWK "
+                "(`lifes-node keygen` prints it); keep the private key at the node."
+            ),
+            code=Code.PRIVATE_KEY_SENT,
+            errors={"jwk.d": [_("must not be sent")]},
         )
     if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
         errors["jwk"] = ["must be an Ed25519 key: kty OKP, crv Ed25519"]
@@ -53,11 +62,12 @@ def normalise_node_jwk(jwk: Any) -> dict[str, str]:
     if jwk.get("use", "sig") != "sig" or jwk.get("alg", "EdDSA") != "EdDSA":
         errors["jwk.alg"] = ["must be a signature key for EdDSA"]
     if errors:
-        raise InvalidInput("The key is not an Ed25519 public JWK.", errors=errors)
+        raise InvalidInput(_("The key is not an Ed25519 public JWK."), errors=errors)
     kid = jwk_thumbprint(jwk)
     if "kid" in jwk and jwk["kid"] != kid:
         raise InvalidInput(
-            "The kid is not the key's RFC 7638 thumbprint.", errors={"jwk.kid": [f"expected {kid}"]}
+            _("The kid is not the key's RFC 7638 thumbprint."),
+            errors={"jwk.kid": [_("expected %(kid)s") % {"kid": kid}]},
         )
     return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig", "alg": "EdDSA"}
 
@@ -76,8 +86,8 @@ def node_key_register(*, actor: Any, jwk: Any) -> Node:
         return node
     if current.get("x"):
         raise DomainError(
-            "This node already has a receipt key; hub staff replace it.",
-            code="node_key_already_set",
+            _("This node already has a receipt key; hub staff replace it."),
+            code=Code.NODE_KEY_ALREADY_SET,
         )
     return node_public_key_set(actor=actor, node=node, jwk=key)
 
@@ -88,9 +98,11 @@ def node_of(user: Any) -> Node:
     if user is not None and getattr(user, "is_machine", False):
         node = Node.objects.filter(identity=user).first()
     if node is None:
-        raise NotAllowed("Only a node's own credential may use the node API.", code="not_a_node")
+        raise NotAllowed(
+            _("Only a node's own credential may use the node API."), code=Code.NOT_A_NODE
+        )
     if node.status == "retired":
-        raise NotAllowed("This node is retired.", code="node_retired")
+        raise NotAllowed(_("This node is retired."), code=Code.NODE_RETIRED)
     return node
 
 
@@ -145,16 +157,33 @@ def parse_receipt_body(claims: dict[str, Any]) -> dict[str, Any]:
     body = claims.get("receipt")
     if not isinstance(body, dict):
         raise InvalidInput(
-            "The receipt has no 'receipt' object.",
-            code="invalid_receipt",
-            errors={"receipt": ["must be an object"]},
+            _("The receipt has no 'receipt' object."),
+            code=Code.INVALID_RECEIPT,
+            errors={"receipt": [_("must be an object")]},
         )
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= 100:
         errors["jti"] = ["must be a string of 1 to 100 characters"]
+    try:
+        # NUL characters, lone surrogates or deep nesting anywhere in the signed claims would
+        # reach PostgreSQL (jsonb and text refuse NUL) or our walkers: refused whole, first.
+        check_tree(claims, settings.API_JSON_MAX_DEPTH)
+    except HostileInput as exc:
+        raise InvalidInput(
+            _("The receipt is not acceptable: %(why)s") % {"why": exc.message},
+            code=Code.INVALID_RECEIPT,
+        ) from None
     iat = claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, int | float):
-        errors["iat"] = ["must be a number (seconds since the epoch)"]
+    latest = timezone.now().timestamp() + RECEIPT_MAX_CLOCK_AHEAD
+    if (
+        isinstance(iat, bool)
+        or not isinstance(iat, int | float)
+        or not math.isfinite(iat)
+        or not 0 <= iat <= latest
+    ):
+        errors["iat"] = [
+            "must be a finite number of seconds since the epoch, not after the hub's clock"
+        ]
     status = body.get("status")
     if status not in ReceiptStatus.values:
         errors["receipt.status"] = [f"must be one of {', '.join(ReceiptStatus.values)}"]
@@ -185,7 +214,7 @@ def parse_receipt_body(claims: dict[str, Any]) -> dict[str, Any]:
     }
     if errors:
         raise InvalidInput(
-            "The receipt is not in the receipt format.", code="invalid_receipt", errors=errors
+            _("The receipt is not in the receipt format."), code=Code.INVALID_RECEIPT, errors=errors
         )
     return parsed
 
@@ -198,22 +227,24 @@ def receipt_record(*, actor: Any, token: Any) -> ExecutionReceipt:
     node = node_of(actor)
     if not isinstance(token, str) or not token.strip():
         raise InvalidInput(
-            "Send the receipt as a compact JWS string.",
-            code="invalid_receipt",
-            errors={"receipt": ["must be a non-empty string"]},
+            _("Send the receipt as a compact JWS string."),
+            code=Code.INVALID_RECEIPT,
+            errors={"receipt": [_("must be a non-empty string")]},
         )
     token = token.strip()
     if len(token) > MAX_RECEIPT_BYTES:
         raise InvalidInput(
-            "The receipt is too large.",
-            code="invalid_receipt",
-            errors={"receipt": [f"at most {MAX_RECEIPT_BYTES} bytes"]},
+            _("The receipt is too large."),
+            code=Code.INVALID_RECEIPT,
+            errors={"receipt": [_("at most %(n)d bytes") % {"n": MAX_RECEIPT_BYTES}]},
         )
     if not (node.public_key_jwk or {}).get("x"):
         raise NotAllowed(
-            "This node has no registered receipt key: POST /api/v1/node/keys "
-            "with its public JWK first.",
-            code="node_key_missing",
+            _(
+                "This node has no registered receipt key: POST /api/v1/node/keys "
+                "with its public JWK first."
+            ),
+            code=Code.NODE_KEY_MISSING,
         )
     try:
         claims = verify_receipt(
@@ -221,25 +252,28 @@ def receipt_record(*, actor: Any, token: Any) -> ExecutionReceipt:
         )
     except VerificationError as exc:
         raise InvalidInput(
-            f"The receipt does not verify: {exc.message}", code=f"receipt_{exc.reason}"
+            _("The receipt does not verify: %(why)s") % {"why": exc.message},
+            code=f"receipt_{exc.reason}",
         ) from None
     fields = parse_receipt_body(claims)
     permit = Permit.objects.filter(number=fields["number"]).first()
     if permit is None:
-        raise NotFound("No permit with this number.", code="permit_not_found")
+        raise NotFound(_("No permit with this number."), code=Code.PERMIT_NOT_FOUND)
     entries = {e.dataset.slug: e for e in permit.permit_datasets.select_related("dataset")}
     if not any(e.node_identifier == node.identifier for e in entries.values()):
-        raise NotAllowed("This permit is not addressed to this node.", code="permit_not_addressed")
+        raise NotAllowed(
+            _("This permit is not addressed to this node."), code=Code.PERMIT_NOT_ADDRESSED
+        )
     if fields["permit_jti"] and fields["permit_jti"] != str(permit.jti):
         raise InvalidInput(
-            "The receipt names another permit id (jti) than this permit's.",
-            code="permit_mismatch",
-            errors={"receipt.permit_jti": ["does not match the permit number"]},
+            _("The receipt names another permit id (jti) than this permit's."),
+            code=Code.PERMIT_MISMATCH,
+            errors={"receipt.permit_jti": [_("does not match the permit number")]},
         )
     entry = entries.get(fields["dataset_identifier"])
     with transaction.atomic():
         if ExecutionReceipt.objects.filter(jti=fields["jti"]).exists():
-            raise DomainError("This receipt is already stored.", code="receipt_duplicate")
+            raise DomainError(_("This receipt is already stored."), code=Code.RECEIPT_DUPLICATE)
         try:
             with transaction.atomic():
                 receipt = ExecutionReceipt.objects.create(
@@ -266,7 +300,9 @@ def receipt_record(*, actor: Any, token: Any) -> ExecutionReceipt:
                     token=token,
                 )
         except IntegrityError:
-            raise DomainError("This receipt is already stored.", code="receipt_duplicate") from None
+            raise DomainError(
+                _("This receipt is already stored."), code=Code.RECEIPT_DUPLICATE
+            ) from None
         audit_record(
             actor=node,
             action="receipt.record",

@@ -20,13 +20,21 @@ def request_permits(context: dict[str, Any], access_request: AccessRequest) -> l
     """``{% request_permits obj as permits %}``: the request's permits the viewer may see,
     newest first, each with ``recent_receipts`` (the last 20) and ``actions`` for the viewer."""
     user = context["request"].user
-    permits = list(selectors.permits_of_request(user=user, request=access_request))
-    receipts: dict[int, list] = {permit.pk: [] for permit in permits}
-    for receipt in selectors.receipts_of(permits):
-        if len(receipts[receipt.permit_id]) < 20:
-            receipts[receipt.permit_id].append(receipt)
+    cache = getattr(access_request, "_prefetched_objects_cache", None) or {}
+    if "permits" in cache:
+        # The page read them with the request (``request_get_for_page``): the permits of a
+        # request the viewer may see, with their datasets and last 20 receipts.
+        permits = list(cache["permits"])
+    else:
+        permits = list(selectors.permits_for_request_page(user=user, request=access_request))
+        receipts: dict[int, list] = {permit.pk: [] for permit in permits}
+        for receipt in selectors.receipts_of(permits):
+            if len(receipts[receipt.permit_id]) < 20:
+                receipts[receipt.permit_id].append(receipt)
+        for permit in permits:
+            permit.recent_receipts = receipts[permit.pk]
     for permit in permits:
-        permit.recent_receipts = receipts[permit.pk]
+        permit.request = access_request  # the page's request, with what it prefetched
         permit.actions = [
             t.action
             for t in workflow.actions_for(

@@ -12,6 +12,7 @@ from audit.services import audit_record
 from catalogue.models import Dataset
 from catalogue.permissions import can_change_dataset
 from lifes.errors import InvalidTransition, NotAllowed
+from requests_app.errors import Code
 from requests_app.models import AccessBar
 
 
@@ -39,15 +40,17 @@ def access_bar_set(*, actor: Any, user: Any, dataset: Dataset, reason: str) -> A
 def access_bar_lift(*, actor: Any, bar_id: int) -> AccessBar:
     with transaction.atomic():
         bar = (
-            AccessBar.objects.select_for_update()
+            AccessBar.objects.select_for_update(of=("self",))
             .select_related("dataset", "user")
             .filter(pk=bar_id)
             .first()
         )
         if bar is None or not (can_change_dataset(actor, bar.dataset) or actor.is_staff):
             raise NotAllowed(_("Only the dataset's owner can lift a bar."))
+        if bar.user_id == actor.pk:  # separation of duties: never one's own sanction
+            raise NotAllowed(_("You cannot lift a bar on yourself."), code=Code.OWN_BAR)
         if bar.lifted_at is not None:
-            raise InvalidTransition(_("This bar was already lifted."), code="already_lifted")
+            raise InvalidTransition(_("This bar was already lifted."), code=Code.ALREADY_LIFTED)
         bar.lifted_at, bar.lifted_by = timezone.now(), actor
         bar.save(update_fields=["lifted_at", "lifted_by"])
         audit_record(

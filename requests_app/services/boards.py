@@ -79,6 +79,20 @@ def board_member_add(
     return membership
 
 
+def board_member_remove(*, actor: Any, board: ReviewBoard, user: User) -> None:
+    """The member leaves the board, and with it the board's group (its object grants)."""
+    require_staff(actor, _("Only hub staff can manage review boards."))
+    with transaction.atomic():
+        deleted, _by_model = BoardMembership.objects.filter(board=board, user=user).delete()
+        user.groups.remove(board.group)
+        audit_record(
+            actor=actor,
+            action="board.member_remove",
+            target=board,
+            payload={"user": user.email, "was_member": bool(deleted)},
+        )
+
+
 def dataset_boards_set(
     *, actor: Any, dataset: Dataset, boards: list[ReviewBoard]
 ) -> list[DatasetReviewStage]:

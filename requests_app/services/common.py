@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from audit.services import audit_record
 from lifes.errors import NotFound
+from requests_app import spans, workflow
 from requests_app.models import AccessRequest
 from requests_app.permissions import roles_of, situation_of
 from requests_app.workflow import Role, Transition, authorize
@@ -24,6 +26,7 @@ class Locked:
     transition: Transition
     roles: set[Role]
     situation: str
+    before: str = ""  # the state when the row was locked
 
 
 def lock_and_authorize(*, actor: Any, request_id: int, action: str) -> Locked:
@@ -40,13 +43,52 @@ def lock_and_authorize(*, actor: Any, request_id: int, action: str) -> Locked:
         raise NotFound(_("No such request."))
     current = situation_of(request)
     transition = authorize(action, current=current, roles=roles)
-    return Locked(request, transition, roles, current)
+    return Locked(request, transition, roles, current, request.state)
+
+
+def apply(
+    locked: Locked,
+    *,
+    actor: Any,
+    target: str | None = None,
+    fields: tuple[str, ...] = (),
+    **payload: Any,
+) -> AccessRequest:
+    """Write the transition: the new state (one the table names) and its audit event.
+
+    ``target`` None keeps the state; ``fields`` are the other columns the service changed on
+    the row and saves with it. A target the row does not name is a programming error, so it
+    fails loudly (and the transaction rolls back) instead of writing an unplanned state.
+    """
+    request, transition = locked.request, locked.transition
+    landing = target if target is not None else request.state
+    if transition.targets and landing not in transition.targets:
+        raise ImproperlyConfigured(
+            f"'{transition.action}' may lead to {transition.targets}, not '{landing}'."
+        )
+    if not transition.targets and landing != locked.before:
+        raise ImproperlyConfigured(f"'{transition.action}' keeps the state; it cannot move it.")
+    if target is not None or fields:
+        request.state = landing
+        request.save(update_fields=["state", "updated_at", *fields])
+    record(actor=actor, action=transition.action, request=request, before=locked.before, **payload)
+    # The statutory clock follows every change of state (EHDS Art. 68): services/ehds.py.
+    from requests_app.services.ehds import clock_follow
+
+    clock_follow(request, before=locked.before, after=landing)
+    return request
+
+
+def _audit_action(action: str) -> str:
+    transition = next((t for t in workflow.TRANSITIONS if t.action == action), None)
+    return transition.audit_action if transition is not None else f"request.{action}"
 
 
 def record(*, actor: Any, action: str, request: AccessRequest, before: str, **payload: Any) -> None:
-    audit_record(
+    """The request's audit event; for a transition, its action is the table's audit action."""
+    event = audit_record(
         actor=actor,
-        action=f"request.{action}",
+        action=_audit_action(action),
         target=request,
         payload={
             "reference": request.reference,
@@ -56,6 +98,8 @@ def record(*, actor: Any, action: str, request: AccessRequest, before: str, **pa
             **payload,
         },
     )
+    # The time-in-state facts move with the log, at the event's own time (requests_app.spans).
+    spans.move(request_id=request.pk, before=before, after=request.state, at=event.occurred_at)
 
 
 def grant_view(request: AccessRequest, *, users: list[Any] = (), groups: list[Any] = ()) -> None:

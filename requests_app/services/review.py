@@ -9,7 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import outbox
 from lifes.errors import InvalidInput, InvalidTransition, NotAllowed
+from requests_app.errors import Code
 from requests_app.models import (
     AccessRequest,
     Comment,
@@ -29,17 +31,21 @@ from requests_app.notifications import (
     owner_addresses,
     team_addresses,
 )
-from requests_app.permissions import is_recused, open_stage
-from requests_app.services.common import lock_and_authorize, record
+from requests_app.permissions import may_write_internal_notes, open_stage
+from requests_app.services.common import apply, lock_and_authorize
 from requests_app.services.submission import open_stage_now
-from requests_app.workflow import Role
+from requests_app.visibility import addresses_seeing_deliberation
 
 
 def _open_stage_for(request: AccessRequest) -> ReviewStage:
     stage = open_stage(request)
     if stage is None:  # the table allowed the action, so the request is in its boards phase
-        raise InvalidTransition(_("No board is reviewing this request now."), code="invalid_state")
-    return ReviewStage.objects.select_for_update().select_related("board").get(pk=stage.pk)
+        raise InvalidTransition(
+            _("No board is reviewing this request now."), code=Code.INVALID_STATE
+        )
+    return (
+        ReviewStage.objects.select_for_update(of=("self",)).select_related("board").get(pk=stage.pk)
+    )
 
 
 def conflict_declare(
@@ -56,11 +62,12 @@ def conflict_declare(
         stage = _open_stage_for(locked.request)
         if stage.declarations.filter(member=actor).exists():
             raise InvalidTransition(
-                _("You already declared for this review."), code="already_declared"
+                _("You already declared for this review."), code=Code.ALREADY_DECLARED
             )
         if has_conflict and stage.votes.filter(voter=actor).exists():
             raise InvalidTransition(
-                _("You already voted; ask the chair to handle the conflict."), code="already_voted"
+                _("You already voted; ask the chair to handle the conflict."),
+                code=Code.ALREADY_VOTED,
             )
         declaration = ConflictDeclaration.objects.create(
             stage=stage,
@@ -69,14 +76,7 @@ def conflict_declare(
             statement=statement.strip()[:2000],
             declared_at=timezone.now(),
         )
-        record(
-            actor=actor,
-            action="conflict_declare",
-            request=locked.request,
-            before=locked.request.state,
-            board=stage.board.name,
-            has_conflict=has_conflict,
-        )
+        apply(locked, actor=actor, board=stage.board.name, has_conflict=has_conflict)
     return declaration
 
 
@@ -93,15 +93,8 @@ def vote_cast(*, actor: Any, request_id: int, choice: str, comment: str = "") ->
         )
     with transaction.atomic():
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="vote")
+        # The table refused the recused, the team and whoever has not declared yet.
         stage = _open_stage_for(locked.request)
-        if is_recused(actor, stage):
-            raise NotAllowed(
-                _(
-                    "You declared a conflict of interest on this request and are "
-                    "recused from voting."
-                ),
-                code="recused",
-            )
         try:
             with transaction.atomic():
                 vote = Vote.objects.create(
@@ -113,20 +106,13 @@ def vote_cast(*, actor: Any, request_id: int, choice: str, comment: str = "") ->
                 )
         except IntegrityError:
             raise InvalidTransition(
-                _("You already voted in this round."), code="already_voted"
+                _("You already voted in this round."), code=Code.ALREADY_VOTED
             ) from None
-        record(
-            actor=actor,
-            action="vote",
-            request=locked.request,
-            before=locked.request.state,
-            board=stage.board.name,
-            choice=choice,
-        )
+        apply(locked, actor=actor, board=stage.board.name, choice=choice)
         notify(
             template="vote_cast",
             request=locked.request,
-            recipients=chair_addresses(stage.board),
+            recipients=chair_addresses(stage.board, locked.request),
             context={"vote": vote, "stage": stage},
         )
     return vote
@@ -138,7 +124,7 @@ def comment_add(*, actor: Any, request_id: int, body: str, is_internal: bool = F
     with transaction.atomic():
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="comment")
         request = locked.request
-        is_board = bool(locked.roles & {Role.MEMBER, Role.CHAIR})
+        is_board = may_write_internal_notes(locked.roles)
         if is_internal and not is_board:
             raise NotAllowed(_("Only board members can write internal notes."))
         comment = Comment.objects.create(
@@ -149,13 +135,7 @@ def comment_add(*, actor: Any, request_id: int, body: str, is_internal: bool = F
             is_internal=is_internal,
             created_at=timezone.now(),
         )
-        record(
-            actor=actor,
-            action="comment",
-            request=request,
-            before=request.state,
-            internal=is_internal,
-        )
+        apply(locked, actor=actor, internal=is_internal)
         stage = open_stage(request)
         if is_board and not is_internal:
             notify(
@@ -168,18 +148,29 @@ def comment_add(*, actor: Any, request_id: int, body: str, is_internal: bool = F
             notify(
                 template="comment",
                 request=request,
-                recipients=board_addresses(stage.board),
+                recipients=board_addresses(stage.board, request),
                 context={"comment": comment},
             )
     return comment
 
 
-def quorum_outcome(stage: ReviewStage, decision: str | None) -> str:
-    """What the board decided under its quorum rule, or why it cannot close yet."""
-    board = stage.board
-    votes = list(
+def counted_votes(stage: ReviewStage) -> list[Any]:
+    """The stage's votes that count: those of members who did not declare a conflict (read
+    from the stage's prefetched votes and declarations when the page has them)."""
+    cache = getattr(stage, "_prefetched_objects_cache", None) or {}
+    if "votes" in cache and "declarations" in cache:
+        recused = {d.member_id for d in cache["declarations"] if d.has_conflict}
+        return [v for v in cache["votes"] if v.voter_id not in recused]
+    return list(
         stage.votes.exclude(voter__in=stage.declarations.filter(has_conflict=True).values("member"))
     )
+
+
+def quorum_outcome(stage: ReviewStage, decision: str | None, votes: list[Any] | None = None) -> str:
+    """What the board decided under its quorum rule, or why it cannot close yet. ``votes``:
+    the counted votes when the caller has them (``counted_votes``)."""
+    board = stage.board
+    votes = counted_votes(stage) if votes is None else votes
     if board.quorum_rule == QuorumRule.CHAIR:
         if decision not in VoteChoice.values:
             raise InvalidInput(
@@ -191,7 +182,7 @@ def quorum_outcome(stage: ReviewStage, decision: str | None) -> str:
         raise InvalidTransition(
             _("The quorum is not met: %(votes)d of %(needed)d votes.")
             % {"votes": len(votes), "needed": board.min_votes},
-            code="quorum_not_met",
+            code=Code.QUORUM_NOT_MET,
         )
     tally = Counter(v.choice for v in votes)
     if board.quorum_rule == QuorumRule.THRESHOLD:
@@ -213,6 +204,13 @@ def quorum_outcome(stage: ReviewStage, decision: str | None) -> str:
     return outcome
 
 
+def refusal_target(request: AccessRequest) -> str:
+    """``rejected``, or ``permitted`` for a refused amendment (``services.after``)."""
+    from requests_app.services.after import refusal_target as target
+
+    return target(request)
+
+
 def round_close(
     *, actor: Any, request_id: int, decision: str | None = None, note: str = ""
 ) -> ReviewStage:
@@ -220,11 +218,11 @@ def round_close(
     with transaction.atomic():
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="close_round")
         request = locked.request
-        before = request.state
         stage = _open_stage_for(request)
         outcome = quorum_outcome(stage, decision)
         now = timezone.now()
         stage.closed_at, stage.closed_by, stage.decision_note = now, actor, note.strip()[:5000]
+        target, fields = None, ()  # approved: the next board or the owners, still in review
         if outcome == VoteChoice.APPROVE:
             stage.state = StageState.APPROVED
             stage.save(update_fields=["state", "closed_at", "closed_by", "decision_note"])
@@ -251,16 +249,15 @@ def round_close(
                 state=StageState.CANCELLED, closed_at=now
             )
             if outcome == VoteChoice.REJECT:
-                request.state, request.decided_at = RequestState.REJECTED, now
-                request.save(update_fields=["state", "decided_at", "updated_at"])
+                request.decided_at = now
+                target, fields = refusal_target(request), ("decided_at",)
             else:
-                request.state = RequestState.CHANGES_REQUESTED
-                request.save(update_fields=["state", "updated_at"])
-        record(
+                target, fields = RequestState.CHANGES_REQUESTED, ()
+        apply(
+            locked,
             actor=actor,
-            action="close_round",
-            request=request,
-            before=before,
+            target=target,
+            fields=fields,
             board=stage.board.name,
             outcome=outcome,
             note=stage.decision_note,
@@ -296,9 +293,8 @@ def dataset_decide(
     with transaction.atomic():
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="decide_dataset")
         request = locked.request
-        before = request.state
         item = (
-            request.requested_datasets.select_for_update()
+            request.requested_datasets.select_for_update(of=("self",))  # not the joined dataset
             .select_related("dataset")
             .filter(dataset__slug=dataset_slug)
             .first()
@@ -313,17 +309,30 @@ def dataset_decide(
         if not item.dataset.stewards.filter(pk=actor.pk).exists():
             raise NotAllowed(_("Only the dataset's owner can decide on it."))
         if item.decision != OwnerDecision.PENDING:
-            raise InvalidTransition(_("This dataset was already decided."), code="already_decided")
+            raise InvalidTransition(
+                _("This dataset was already decided."), code=Code.ALREADY_DECIDED
+            )
         now = timezone.now()
         item.decision, item.decided_by, item.decided_at = decision, actor, now
         item.conditions, item.reason = conditions.strip()[:5000], reason.strip()[:5000]
         item.save(update_fields=["decision", "decided_by", "decided_at", "conditions", "reason"])
         decisions = list(request.requested_datasets.values_list("decision", flat=True))
+        target = None
         if OwnerDecision.PENDING not in decisions:
             is_granted = OwnerDecision.GRANTED in decisions
-            request.state = RequestState.APPROVED if is_granted else RequestState.REJECTED
+            target = RequestState.APPROVED if is_granted else refusal_target(request)
             request.decided_at = now
-            request.save(update_fields=["state", "decided_at", "updated_at"])
+        apply(
+            locked,
+            actor=actor,
+            target=target,
+            fields=("decided_at",) if target else (),
+            dataset=dataset_slug,
+            decision=decision,
+            conditions=item.conditions,
+            reason=item.reason,
+        )
+        if target is not None:
             refused = list(
                 request.requested_datasets.filter(decision=OwnerDecision.REFUSED).select_related(
                     "dataset"
@@ -335,44 +344,23 @@ def dataset_decide(
                 recipients=team_addresses(request),
                 context={"refused": refused},
             )
-        record(
-            actor=actor,
-            action="decide_dataset",
-            request=request,
-            before=before,
-            dataset=dataset_slug,
-            decision=decision,
-            conditions=item.conditions,
-            reason=item.reason,
-        )
-    if request.state == RequestState.APPROVED:
-        _after_approval(request)
+        if request.state == RequestState.APPROVED:
+            _after_approval(request)
     return request
 
 
 def _after_approval(request: AccessRequest) -> None:
-    """Hook for the permits app (it connects to this signal and issues the permit)."""
-    from requests_app.signals import request_approved
-
-    transaction.on_commit(
-        lambda: request_approved.send(sender=AccessRequest, request_id=request.pk)
-    )
+    """The permits app issues the permit (its ``permits.issue`` effect)."""
+    outbox.add("permits.issue", key=f"request:{request.pk}", request_id=request.pk)
 
 
 def request_close(*, actor: Any, request_id: int, reason: str = "") -> AccessRequest:
     with transaction.atomic():
         locked = lock_and_authorize(actor=actor, request_id=request_id, action="close")
         request = locked.request
-        before = request.state
-        request.state = RequestState.CLOSED
-        request.save(update_fields=["state", "updated_at"])
-        record(actor=actor, action="close", request=request, before=before, reason=reason[:2000])
-        from requests_app.signals import request_closed
-
-        # The permits app ends a permit the request still has (it connects to this signal).
-        transaction.on_commit(
-            lambda: request_closed.send(sender=AccessRequest, request_id=request.pk)
-        )
+        apply(locked, actor=actor, target=RequestState.CLOSED, reason=reason[:2000])
+        # The permits app ends a permit the request still has.
+        outbox.add("permits.close_with_request", key=f"request:{request.pk}", request_id=request.pk)
     return request
 
 
@@ -405,11 +393,15 @@ def stage_reminders_send(*, batch_size: int = 200) -> int:
             if locked is None:
                 continue  # another run reminded them already
             voted = set(stage.votes.values_list("voter_id", flat=True))
-            recipients = [
-                m.user.email
-                for m in stage.board.memberships.select_related("user")
-                if m.user_id not in voted
-            ]
+            # Only those who may still vote: not the recused, nor members on the team.
+            recipients = addresses_seeing_deliberation(
+                stage.request,
+                [
+                    m.user
+                    for m in stage.board.memberships.select_related("user").order_by("pk")
+                    if m.user_id not in voted
+                ],
+            )
             locked.reminded_at = now
             locked.save(update_fields=["reminded_at"])
             audit_record(

@@ -42,6 +42,38 @@
     }
   }
 
+  // Conditional questions ("show when" in the form template): shown while the condition on
+  // another question of this page holds. The server applies the same rule on submission.
+  function answerOf(name) {
+    const inputs = form.querySelectorAll(`[name="${name}"]`);
+    if (!inputs.length) return undefined;
+    const first = inputs[0];
+    if (first.type === "checkbox" && inputs.length === 1) return first.checked;
+    if (first.type === "checkbox") return Array.from(inputs).filter((i) => i.checked).map((i) => i.value);
+    if (first.type === "radio") {
+      const chosen = Array.from(inputs).find((i) => i.checked);
+      return chosen ? chosen.value : "";
+    }
+    return first.value;
+  }
+
+  function applyConditions() {
+    form.querySelectorAll("[data-show-when]").forEach((wrapper) => {
+      let rule;
+      try { rule = JSON.parse(wrapper.dataset.showWhen); } catch (e) { return; }
+      if (!rule || !rule.question) return;
+      const value = answerOf(rule.question);
+      if (value === undefined) return; // asked on another page: the server decided
+      let shown = true;
+      if ("equals" in rule) shown = value === rule.equals;
+      else if ("in" in rule) shown = rule.in.includes(value);
+      else if ("not_empty" in rule) shown = Boolean(value && value.length !== 0) === Boolean(rule.not_empty);
+      wrapper.hidden = !shown;
+    });
+  }
+  form.addEventListener("change", applyConditions);
+  applyConditions();
+
   form.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(autosave, 1200);
@@ -62,7 +94,8 @@
       const slug = box.dataset.slug;
       const out = form.querySelector(`[data-compat-for="${slug}"]`);
       if (!box.checked) { out.textContent = ""; out.className = "compat"; continue; }
-      const response = await fetch(compat.match_url, {
+      // ?localised=1: the reasons also in the page's language (the language cookie)
+      const response = await fetch(compat.match_url + "?localised=1", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
         body: JSON.stringify({ purpose: compat.purpose, conditions: compat.datasets[slug] }),
@@ -70,7 +103,10 @@
       const body = await response.json();
       if (response.ok) {
         const label = form.dataset["decision" + body.decision.charAt(0).toUpperCase() + body.decision.slice(1)];
-        out.textContent = (label || body.decision.replace("_", " ")) + ": " + body.reasons.join(" ");
+        // The verdict in words, then the matcher's reasons in the page's language.
+        const reasons = body.localised_reasons || body.reasons;
+        out.textContent = (label || body.decision.replace("_", " ")) + (reasons.length ? ": " + reasons.join(" ") : "");
+        out.title = "";
         out.className = "compat compat-" + body.decision;
       } else {
         out.textContent = form.dataset.compatIncompleteText ||

@@ -138,7 +138,9 @@ def test_api_token_lifecycle(api_client, world):
     user = world["requester"]
     api_client.force_authenticate(user)
 
-    created = api_client.post("/api/v1/auth/tokens", {"name": "notebook"}, format="json")
+    created = api_client.post(
+        "/api/v1/auth/tokens", {"name": "notebook", "scope": "full"}, format="json"
+    )
     assert created.status_code == 201
     key = created.json()["key"]
     assert ApiToken.objects.get(pk=created.json()["id"]).key_hash != key  # only a digest kept

@@ -1,7 +1,7 @@
-"""Every kind of tampering makes `audit_verify` exit 1 and name the first broken event, including
-the two a bare hash chain cannot see: a rewritten history (every hash recomputed) and a head cut
-back behind a published checkpoint. Tampering runs inside ``audit_maintenance()`` (see
-test_chain.py): it plays someone with direct database access."""
+"""Every kind of tampering makes `audit_verify` exit 1 and name the first broken event: an
+edited, deleted, swapped, inserted or truncated leaf, and also a history rewritten with every
+leaf and node recomputed (only the signed tree heads catch that). Tampering runs inside
+``audit_maintenance()``: it plays someone with direct database access."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
-from audit.canonical import event_hash
+from audit import merkle
+from audit.canonical import leaf_data
 from audit.maintenance import audit_maintenance as tamper
-from audit.models import AuditCheckpoint, AuditEvent, ChainHead
-from audit.services import audit_record, checkpoint_create
-from permits.keys import active_key, sign_checkpoint
+from audit.models import AuditEvent, AuditTreeHead, AuditTreeNode
+from audit.services import audit_record, audit_sequence
+from permits.keys import active_key
+from tests.conftest import requires_postgres
 
 
 def append(n: int) -> None:
@@ -25,15 +28,14 @@ def append(n: int) -> None:
 
 
 @pytest.fixture
-def chain(db):
-    """Ten events with a signed checkpoint at #6 (the key exists before the first event)."""
+def log(db):
+    """Ten events, with a signed tree head at size 6 and one at 10."""
     active_key()  # appends signing_key.created as event #1
     append(5)
-    checkpoint = checkpoint_create(signer=sign_checkpoint)
-    assert checkpoint.seq == 6
+    assert audit_sequence().tree_size == 6
     append(4)
+    assert audit_sequence().tree_size == 10
     assert AuditEvent.objects.count() == 10
-    return checkpoint
 
 
 def verify_fails(capsys, *args: str) -> str:
@@ -43,139 +45,172 @@ def verify_fails(capsys, *args: str) -> str:
     return capsys.readouterr().err
 
 
-def rewrite_from(seq: int, **changes) -> None:
-    """Change event ``seq`` and recompute every hash after it: a chain that verifies by itself."""
+def logged_bytes(event: AuditEvent) -> bytes:
+    return leaf_data(
+        event.occurred_at,
+        event.actor_type,
+        event.actor_id,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.payload,
+    )
+
+
+def rewrite(seq: int, **changes) -> None:
+    """Change event ``seq`` with its logged bytes to match, as a careful attacker would."""
     with tamper():
         AuditEvent.objects.filter(seq=seq).update(**changes)
-        prev = AuditEvent.objects.get(seq=seq - 1).hash
-        for event in AuditEvent.objects.filter(seq__gte=seq).order_by("seq"):
-            digest = event_hash(
-                prev_hash=prev,
-                seq=event.seq,
-                occurred_at=event.occurred_at,
-                actor_type=event.actor_type,
-                actor_id=event.actor_id,
-                action=event.action,
-                object_type=event.object_type,
-                object_id=event.object_id,
-                payload=event.payload,
-            )
-            AuditEvent.objects.filter(pk=event.pk).update(prev_hash=prev, hash=digest)
-            prev = digest
-        ChainHead.objects.filter(pk=1).update(hash=prev)
+        event = AuditEvent.objects.get(seq=seq)
+        AuditEvent.objects.filter(seq=seq).update(leaf_data=logged_bytes(event))
 
 
-def test_an_intact_chain_passes_its_checkpoints(chain, capsys):
+def rebuild_tree() -> None:
+    """Recompute every leaf and node from the events as they are now: a tree that verifies by
+    itself, as a careful attacker would leave it."""
+    with tamper():
+        AuditTreeNode.objects.all().delete()
+        appender, closed = merkle.CompactRange(), []
+        for event in AuditEvent.objects.order_by("seq"):
+            appender.append(merkle.leaf_hash(bytes(event.leaf_data)), closed)
+        AuditTreeNode.objects.bulk_create(
+            [AuditTreeNode(level=lv, index=ix, hash=digest) for lv, ix, digest in closed]
+        )
+
+
+def test_an_intact_log_exits_0_with_the_root_and_count(log, capsys):
     call_command("audit_verify")
-
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"intact: 10 events, head {AuditEvent.objects.get(seq=10).hash}"
-    assert out[1] == "checkpoints: 1 passed"
+    head = AuditTreeHead.objects.get(tree_size=10)
+    assert out[0] == f"intact: 10 events, head {head.root_hash}"
+    assert out[1] == "tree heads: 2 passed; 0 events awaiting the sequencer"
 
 
-def test_edited_payload(chain, capsys):
+def test_an_edited_event_is_named(log, capsys):
     with tamper():
         AuditEvent.objects.filter(seq=3).update(payload={"i": 99})
-
     err = verify_fails(capsys)
-    assert err.startswith("broken at event #3: content does not match its hash (edited)")
+    assert err.startswith("broken at event #3: content does not match its logged bytes")
+    assert "(2 events verified before it)" in err
 
 
-def test_deleted_event(chain, capsys):
+def test_an_edited_leaf_is_named(log, capsys):
+    rewrite(3, payload={"i": 99})  # the columns and the logged bytes agree again
+    err = verify_fails(capsys)
+    assert err.startswith("broken at event #3: content does not match its leaf hash")
+    assert "(2 events verified before it)" in err
+
+
+def test_a_deleted_leaf_is_named(log, capsys):
     with tamper():
         AuditEvent.objects.filter(seq=8).delete()
-
     err = verify_fails(capsys)
-    assert err.startswith("broken at event #9: expected event #8, found #9")
+    assert err.startswith("broken at event #8: expected event #8, found #9 (missing)")
 
 
-def test_swapped_events(chain, capsys):
+def test_swapped_leaves_are_named(log, capsys):
     with tamper():
         AuditEvent.objects.filter(seq=4).update(seq=1000)
         AuditEvent.objects.filter(seq=5).update(seq=4)
         AuditEvent.objects.filter(seq=1000).update(seq=5)
-
     err = verify_fails(capsys)
-    assert err.startswith("broken at event #4: prev_hash does not match")
+    assert err.startswith("broken at event #4: content does not match its leaf hash")
 
 
-def test_inserted_event(chain, capsys):
+def test_an_inserted_leaf_is_named(log, capsys):
     with tamper():
         for seq in range(10, 7, -1):
             AuditEvent.objects.filter(seq=seq).update(seq=seq + 1)
-        seven = AuditEvent.objects.get(seq=7)
-        AuditEvent.objects.create(
-            seq=8,
-            occurred_at=seven.occurred_at,
-            actor_type="system",
-            action="forged",
-            payload={},
-            prev_hash=seven.hash,
-            hash="f" * 64,
+        forged = AuditEvent(
+            seq=8, occurred_at=timezone.now(), actor_type="system", action="test.forged"
         )
-
+        forged.leaf_data = logged_bytes(forged)
+        forged.save()
     err = verify_fails(capsys)
-    assert err.startswith("broken at event #8: content does not match its hash")
+    assert err.startswith("broken at event #8: content does not match its leaf hash")
 
 
-def test_head_cut_back_behind_a_published_checkpoint(chain, capsys):
-    # the tail is removed and the head row moved back: by itself, a shorter valid chain
+def test_a_truncated_log_is_named(log, capsys):
     with tamper():
-        AuditEvent.objects.filter(seq__gte=6).delete()
-        five = AuditEvent.objects.get(seq=5)
-        ChainHead.objects.filter(pk=1).update(seq=5, hash=five.hash)
-
+        AuditEvent.objects.filter(seq__gt=7).delete()
+    rebuild_tree()  # even with the tree cut back to match
     err = verify_fails(capsys)
     assert err.startswith(
-        "broken at event #6: the chain ends at #5 but checkpoint #6 was published "
-        "(events removed or the head cut back)"
+        "broken at event #8: the log ends at #7 but a tree head of size 10 was signed"
     )
 
 
-def test_history_rewritten_with_every_hash_recomputed(chain, capsys):
-    rewrite_from(3, payload={"i": "rewritten"})
-
+def test_a_rewritten_history_is_caught_by_the_signed_head(log, capsys):
+    # given an edit with every leaf and node recomputed: the tree is consistent with itself
+    rewrite(2, payload={"i": "rewritten"})
+    rebuild_tree()
+    # then the head signed at size 6 no longer matches the root at 6
     err = verify_fails(capsys)
-    assert err.startswith(
-        "broken at event #6: event #6 is not the event checkpoint #6 was signed over "
-        "(history rewritten at or before it)"
-    )
+    assert err.startswith("broken at event #6: the tree head signed at size 6 has root")
+    assert "history rewritten at or before event #6" in err
 
 
-def test_a_rewritten_checkpoint_does_not_match_its_signature(chain, capsys):
-    rewrite_from(3, payload={"i": "rewritten"})
+def test_a_tampered_interior_node_is_named(log, capsys):
     with tamper():
-        AuditCheckpoint.objects.filter(seq=6).update(hash=AuditEvent.objects.get(seq=6).hash)
+        AuditTreeNode.objects.filter(level=2, index=1).update(hash=bytes(32))
+    err = verify_fails(capsys)
+    assert err.startswith("broken at event #8: tree node 2/1 does not match the leaves under it")
+
+
+def test_a_head_with_a_forged_signature_is_named(log, capsys):
+    head = AuditTreeHead.objects.get(tree_size=6)
+    header, payload, signature = head.signed.split(".")
+    forged = f"{header}.{payload}.{signature[::-1]}"
+    with tamper():
+        AuditTreeHead.objects.filter(pk=head.pk).update(signed=forged)
+    err = verify_fails(capsys)
+    assert err.startswith("broken at event #6: the tree head at size 6 has an invalid signature")
+    call_command("audit_verify", "--skip-signatures")  # the tree itself is intact
+
+
+def test_heads_kept_outside_are_checked_too(log, capsys, tmp_path):
+    kept = tmp_path / "witness.json"
+    kept.write_text(json.dumps({"heads": [{"tree_size": 7, "root_hash": "ab" * 32}]}))
+    err = verify_fails(capsys, "--tree-heads", str(kept))
+    assert err.startswith("broken at event #7: the tree head signed at size 7 has root abababab")
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_streaming_copy_reader_sees_every_event_as_the_sequencer_did(capsys):
+    """Outside a transaction, PostgreSQL verification reads through COPY (CSV): quotes,
+    backslashes, newlines, separators and non-ASCII text must come back byte for byte."""
+    active_key()
+    tricky = [
+        {"q": 'say "hi"', "b": "back\\slash", "n": "line\nbreak", "u": "é€😀", "c": "a,b;c\t"},
+        {"f": 1.5, "l": [1, None, True], "nested": {"z": 1, "a": [{"y": "x"}]}},
+        {},
+    ]
+    for payload in tricky:
+        with transaction.atomic():
+            audit_record(actor=None, action="test.tricky", payload=payload)
+    audit_sequence()
+
+    call_command("audit_verify")
+    assert capsys.readouterr().out.startswith("intact: 4 events, head ")
+    with tamper():
+        AuditEvent.objects.filter(seq=3).update(payload={"f": 1.25})
+    err = verify_fails(capsys)
+    assert err.startswith("broken at event #3: content does not match its logged bytes")
+    rewrite(3, payload={"f": 1.25})
+    err = verify_fails(capsys)
+    assert err.startswith("broken at event #3: content does not match its leaf hash")
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_logged_bytes_that_are_not_json_are_named_too(capsys):
+    active_key()
+    append(3)
+    audit_sequence()
+    with tamper():
+        AuditEvent.objects.filter(seq=2).update(leaf_data=b"\xff\xfe not json")
 
     err = verify_fails(capsys)
-    assert err.startswith(
-        "broken at event #6: checkpoint #6 differs from what its signature covers"
-    )
 
-
-def test_a_kept_copy_of_the_checkpoints_catches_a_rewrite_that_also_deleted_them(
-    chain, capsys, client, tmp_path
-):
-    # given an outsider kept the published checkpoints
-    kept = tmp_path / "checkpoints.json"
-    kept.write_text(json.dumps(client.get("/api/v1/audit/checkpoints").json()))
-    # when history is rewritten and the hub's own checkpoints are removed
-    rewrite_from(2, action="test.rewritten")
-    with tamper():
-        AuditCheckpoint.objects.all().delete()
-    call_command("audit_verify")  # the hub alone no longer sees it
-    capsys.readouterr()
-
-    err = verify_fails(capsys, "--checkpoints", str(kept))
-    assert err.startswith(
-        "broken at event #6: event #6 is not the event published checkpoint #6 was signed over"
-    )
-
-
-def test_an_unreadable_checkpoints_file_is_a_command_error(chain, tmp_path):
-    from django.core.management.base import CommandError
-
-    bad = tmp_path / "bad.json"
-    bad.write_text("{not json")
-    with pytest.raises(CommandError, match="cannot read checkpoints"):
-        call_command("audit_verify", "--checkpoints", str(bad))
+    assert err.startswith("broken at event #2: content does not match its logged bytes")

@@ -1,7 +1,9 @@
 """PostgreSQL refuses UPDATE, DELETE and TRUNCATE on the audit log, whatever path they take.
 
-Only the transaction-local ``lifes.audit_maintenance`` switch lets them through
-(``audit/maintenance.py``); production code never sets it.
+Events, tree nodes and tree heads alike. The one change let through is the sequencer placing
+an event (``seq`` from null to a number, nothing else in the row). Only the transaction-local
+``lifes.audit_maintenance`` switch lets anything else through (``audit/maintenance.py``);
+production code never sets it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from audit.maintenance import audit_maintenance
-from audit.models import AuditCheckpoint, AuditEvent, ChainHead
-from audit.services import audit_record, chain_verify
+from audit.models import AuditEvent, AuditTreeHead, AuditTreeNode
+from audit.services import audit_record, audit_sequence, chain_verify
+from permits.keys import active_key
 from tests.conftest import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.django_db]
@@ -38,7 +41,7 @@ def refused(change) -> DatabaseError:
 
 
 def snapshot() -> list[tuple]:
-    return list(AuditEvent.objects.order_by("seq").values_list("seq", "action", "payload", "hash"))
+    return list(AuditEvent.objects.order_by("seq").values_list("seq", "action", "payload"))
 
 
 def raw(sql: str) -> None:
@@ -79,27 +82,44 @@ def test_raw_sql_update_delete_and_truncate_are_refused(events):
     assert error.__cause__.sqlstate == "42501"  # insufficient_privilege
     refused(lambda: raw("DELETE FROM audit_auditevent WHERE seq = 3"))
     refused(lambda: raw("TRUNCATE audit_auditevent"))
-    refused(lambda: raw("TRUNCATE audit_auditevent, audit_chainhead CASCADE"))
+    refused(lambda: raw("UPDATE audit_auditevent SET seq = 99 WHERE seq = 2"))  # no re-placing
 
     assert snapshot() == before
 
 
-def test_checkpoints_are_protected_too(events):
-    checkpoint = AuditCheckpoint.objects.create(seq=3, hash=events[-1].hash, kid="k", token="t")
+def test_tree_nodes_and_heads_are_protected_too(events):
+    active_key()
+    head = audit_sequence()
+    node = AuditTreeNode.objects.get(level=0, index=0)
 
-    refused(lambda: AuditCheckpoint.objects.filter(pk=checkpoint.pk).update(hash="0" * 64))
-    refused(lambda: AuditCheckpoint.objects.filter(pk=checkpoint.pk).delete())
-    refused(lambda: raw("TRUNCATE audit_auditcheckpoint"))
+    refused(lambda: AuditTreeNode.objects.filter(pk=node.pk).update(hash=bytes(32)))
+    refused(lambda: AuditTreeNode.objects.filter(pk=node.pk).delete())
+    refused(lambda: raw("TRUNCATE audit_audittreenode"))
+    refused(lambda: AuditTreeHead.objects.filter(pk=head.pk).update(root_hash="0" * 64))
+    refused(lambda: AuditTreeHead.objects.filter(pk=head.pk).delete())
+    refused(lambda: raw("TRUNCATE audit_audittreehead"))
 
-    assert AuditCheckpoint.objects.get().hash == events[-1].hash
+    assert bytes(AuditTreeNode.objects.get(pk=node.pk).hash) == bytes(node.hash)
+    assert AuditTreeHead.objects.get(pk=head.pk).root_hash == head.root_hash
 
 
-def test_appends_and_the_head_row_stay_writable(events):
+def test_the_sequencer_may_place_an_event_once_and_change_nothing_else(settings):
+    settings.AUDIT_SEQUENCE_INLINE = False
+    with transaction.atomic():
+        event = audit_record(actor=None, action="test.unplaced")
+    assert AuditEvent.objects.get(pk=event.pk).seq is None
+    # placing it together with another change is refused
+    refused(lambda: AuditEvent.objects.filter(pk=event.pk).update(seq=1, action="x"))
+    audit_sequence(sign=False)
+    assert AuditEvent.objects.get(pk=event.pk).seq == 1
+    assert chain_verify().is_intact
+
+
+def test_appends_stay_writable(events):
     with transaction.atomic():
         audit_record(actor=None, action="test.more")
-    ChainHead.objects.filter(pk=1).update(seq=4)
 
-    assert AuditEvent.objects.count() == 4
+    assert list(AuditEvent.objects.values_list("seq", flat=True)) == [1, 2, 3, 4]
     assert chain_verify().is_intact
 
 

@@ -78,7 +78,10 @@ def test_dataset_as_dcat_jsonld(client, world):
     assert document["@type"] == "dcat:Dataset"
     assert document["dct:identifier"] == "https://doi.org/10.5072/lifes.diabetes.2019"
     assert document["dct:publisher"]["@id"] == "https://ror.org/05xvt9f17"
-    assert {"@id": "http://purl.obolibrary.org/obo/DUO_0000007"} in document["dct:rights"]
+    assert {
+        "@id": "http://purl.obolibrary.org/obo/DUO_0000007",
+        "@type": "dct:RightsStatement",
+    } in document["dct:rights"]
     assert document["dct:subject"] == [{"@id": "http://purl.obolibrary.org/obo/MONDO_0005015"}]
 
     api = client.get("/api/v1/datasets/leiden-diabetes-cohort", HTTP_ACCEPT="application/ld+json")

@@ -140,7 +140,7 @@ def _r5(
         "resourceType": "Consent",
         "id": identifier.lower(),
         "status": status,
-        "category": [LOINC_CONSENT],
+        "category": [LOINC_CONSENT, RESEARCH_SCOPE],  # R5: the kind is a category
         "subject": {"reference": f"Patient/{identifier}", "display": "pseudonymised"},
         "date": "2023-05-01",
         "period": {"start": "2023-05-01"},

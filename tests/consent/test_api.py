@@ -171,6 +171,24 @@ def test_dataset_match_uses_the_stored_conditions(api_client, world):
     assert missing.status_code == 404
 
 
+@pytest.mark.django_db
+def test_the_matchers_refusals_speak_dutch_to_a_dutch_client(api_client, world):
+    url = "/api/v1/consent/datasets/leiden-diabetes-cohort/match"
+    bad = api_client.post(url, {"extra": 1}, format="json", HTTP_ACCEPT_LANGUAGE="nl")
+
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {
+            "detail": "Ongeldige invoer.",
+            "code": "invalid",
+            "errors": {
+                "extra": ["onbekend veld; verwacht: purpose"],
+                "purpose": ["dit veld is verplicht"],
+            },
+        },
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Stewards' API
 # --------------------------------------------------------------------------------------------
@@ -224,6 +242,19 @@ def test_a_refused_import_answers_400_with_the_report(dataset, world, token_clie
         "code": "import_refused",
         "errors": {"row 2": [reason], "row 3": [reason]},
     }
+    assert (Participant.objects.count(), AuditEvent.objects.count()) == before
+    dutch = client.generic(
+        "POST",
+        f"/api/v1/consent/datasets/{dataset.slug}/imports",
+        "participant,permit\nok,DUO:0000042\nok,DUO:0000006\n",
+        content_type="text/csv",
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+    assert (dutch.status_code, dutch.json()["detail"], dutch.json()["code"]) == (
+        400,
+        "Er is niets geïmporteerd: 2 van de 2 items zijn geweigerd.",
+        "import_refused",
+    )
     assert (Participant.objects.count(), AuditEvent.objects.count()) == before
 
 

@@ -349,24 +349,24 @@ def test_gdpr_legal_basis(changes, status, explanation):
             {},
             "pass",
             "Ethics approval METC-2026-041 by METC Leiden Den Haag Delft is valid until "
-            "2028-12-31, for the whole requested period.",
+            "31 Dec 2028, for the whole requested period.",
         ),
         (
             {"ethics_expires_on": dt.date(2028, 6, 30)},
             "pass",
-            "Ethics approval METC-2026-041 by METC Leiden Den Haag Delft is valid until 2028-06-30, "
+            "Ethics approval METC-2026-041 by METC Leiden Den Haag Delft is valid until 30 Jun 2028, "
             "for the whole requested period.",
         ),
         (
             {"ethics_expires_on": dt.date(2028, 1, 31)},
             "fail",
-            "The ethics approval expires on 2028-01-31, before the requested period ends on "
-            "2028-06-30.",
+            "The ethics approval expires on 31 Jan 2028, before the requested period ends on "
+            "30 Jun 2028.",
         ),
         (
             {"ethics_expires_on": dt.date(2026, 12, 1)},
             "fail",
-            "The ethics approval expires on 2026-12-01, before the requested period starts.",
+            "The ethics approval expires on 1 Dec 2026, before the requested period starts.",
         ),
         (
             {"ethics_reference": "", "ethics_expires_on": None},
@@ -377,7 +377,7 @@ def test_gdpr_legal_basis(changes, status, explanation):
             {"period_end": None},
             "needs_review",
             "The request gives no end date, so nobody can tell whether the ethics approval (valid "
-            "until 2028-12-31) covers the whole period.",
+            "until 31 Dec 2028) covers the whole period.",
         ),
         (
             {
@@ -484,3 +484,16 @@ def test_cohort_counts_come_from_the_consent_records(dataset, world):
         "fail",
         "Only 8 participants consent to this purpose; the dataset needs at least 10.",
     )
+
+
+def test_the_ethics_check_writes_its_dates_as_the_reader_does():
+    from django.utils import translation
+
+    with translation.override("nl"):
+        [outcome] = check_ethics_approval(facts())
+
+    assert outcome.explanation == (
+        "Ethische goedkeuring METC-2026-041 door METC Leiden Den Haag Delft is geldig tot "
+        "31 december 2028, voor de hele gevraagde periode."
+    )
+    assert outcome.details["expires_on"] == "2028-12-31"

@@ -318,29 +318,21 @@ def test_unreadable_documents_are_refused_as_a_whole(dataset, world, content, re
 
 @pytest.mark.django_db
 def test_structures_the_hub_cannot_apply_are_refused_not_guessed(dataset, world):
-    # R5: a permit nested inside a deny exception (deny overrides permit, so it could not hold).
-    nested = copy.deepcopy(ex.R5_PERMIT_EXCEPT_POA_MDS)
-    nested["provision"][0]["provision"] = [{"purpose": [ex.duo("DUO:0000032")]}]
     # R4: a nested provision without a type; a participant-level geographic restriction.
+    # (A permit nested inside a deny is FHIR's exception to an exception, and is applied:
+    # tests/consent/test_consent_kinds.py.)
     untyped = copy.deepcopy(ex.R4_PERMIT_HMB_DENY_MDS)
     del untyped["provision"]["provision"][0]["type"]
     regional = copy.deepcopy(ex.R5_PERMIT_HMB_NPUNCU)
     regional["provision"][0]["purpose"].append(ex.duo("DUO:0000022"))
 
-    assert refused(dataset, world, json.dumps(ex.bundle([nested, untyped, regional]))) == [
+    assert refused(dataset, world, json.dumps(ex.bundle([untyped, regional]))) == [
         {
-            "entry": "entry 1 (Consent/p-r5-01)",
-            "reasons": [
-                "provision[0].provision[0]: a permit inside a deny cannot be applied (a deny "
-                "overrides every permit); state the permit at the top level instead"
-            ],
-        },
-        {
-            "entry": "entry 2 (Consent/p-r4-01)",
+            "entry": "entry 1 (Consent/p-r4-01)",
             "reasons": ["provision.provision[0].type: nested provisions must say permit or deny"],
         },
         {
-            "entry": "entry 3 (Consent/p-r5-04)",
+            "entry": "entry 2 (Consent/p-r5-04)",
             "reasons": [
                 "provision[0]: geographical restriction (GS, DUO:0000022) cannot be decided per "
                 "participant; record it as a condition of the dataset instead"

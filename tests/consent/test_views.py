@@ -316,3 +316,40 @@ def test_conditions_in_words_for_every_kind_of_condition():
     assert duo_label("DUO:9999999") == "DUO:9999999"
     assert mondo_label("MONDO:0005015") == "diabetes mellitus"
     assert mondo_label("MONDO:9999999") == "MONDO:9999999"
+
+
+@pytest.mark.django_db
+def test_the_cohort_page_states_the_withdrawal_and_opt_out_rules(client, world, dataset):
+    client.force_login(world["owner"])
+    overview = page(client, "dataset_overview", dataset.slug)
+    assert overview.status_code == 200
+    text = " ".join(overview.content.decode().split())
+    assert (
+        "A withdrawal of consent (GDPR) applies from the moment it is recorded to every later "
+        "run of every permit." in text
+    )
+    assert (
+        "A national opt-out (EHDS Art. 71) applies to permits issued after it is recorded. A "
+        "permit issued before the opt-out keeps the participant in its cohort." in text
+    )
+
+
+@pytest.mark.django_db
+def test_the_conditions_page_names_the_matchers_errors_in_dutch(client, dataset, world):
+    client.force_login(world["owner"])
+    url = reverse("consent:conditions_edit", args=[dataset.slug])
+
+    bad = client.post(
+        url,
+        {"codes": "DUO:0000007 DUO:0000099", "diseases": "", "values": ""},
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+
+    assert bad.status_code == 400
+    assert bad.context["form"].errors == {
+        "codes": ["DUO:0000099 is geen bekende DUO-term (DUO-release v2021-02-23)"],
+        "diseases": [
+            "verplicht bij ziektespecifiek onderzoek (DS, DUO:0000007): noem ten minste één "
+            "MONDO-ziekte"
+        ],
+    }

@@ -166,6 +166,21 @@ def test_jwk_thumbprint_matches_rfc_7638_example() -> None:
     assert jwk_thumbprint(jwk) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
 
 
+@pytest.mark.parametrize(
+    ("kty", "params"),
+    [("EC", {"crv": "P-256"}), ("RSA", {"size": 2048}), ("OKP", {"crv": "Ed25519"})],
+)
+def test_jwk_thumbprint_agrees_with_jwcrypto_for_every_key_type(kty: str, params: dict) -> None:
+    """The one thumbprint the hub and the node use (node keys, signing keys, visa keys),
+    against an independent implementation of RFC 7638."""
+    from jwcrypto import jwk as jwcrypto_jwk
+
+    key = jwcrypto_jwk.JWK.generate(kty=kty, **params)
+    public = json.loads(key.export_public())
+
+    assert jwk_thumbprint(public) == key.thumbprint()
+
+
 def test_run_succeeds_with_exit_0_and_a_json_summary(node: Node, tmp_path: Path) -> None:
     permit = tmp_path / "permit.jwt"
     permit.write_text(node.hub.signer.permit())

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.utils import timezone
@@ -226,3 +226,37 @@ def node_config(
         min_cell_count=min_cell_count,
         timeout=60,
     )
+
+
+def exchange_form(token: str, **changes: str) -> dict[str, str]:
+    """The RFC 8693 form of CONTRACTS.md for POST /api/v1/ga4gh/token."""
+    return {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token": token,
+        "subject_token_type": "urn:ietf:params:oauth:token-type:access_token",
+        "scope": "ga4gh_passport_v1",
+        **changes,
+    }
+
+
+@pytest.fixture
+def passport_client(db):
+    """An API client holding a passport-scoped token, exchanged (RFC 8693) for a real API token
+    of the given user at POST /api/v1/ga4gh/token."""
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_create
+
+    def make(user) -> APIClient:
+        issued = api_token_create(actor=user, user=user, name="passport")
+        client = APIClient()
+        answer = client.post(
+            "/api/v1/ga4gh/token",
+            urlencode(exchange_form(issued.key)),
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert answer.status_code == 200, answer.content
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['access_token']}")
+        return client
+
+    return make

@@ -24,7 +24,9 @@ def test_seed_demo_leaves_a_permit_the_demo_node_runs(monkeypatch, tmp_path, cli
     again = seed_demo()
 
     permit = Permit.objects.get(
-        status=PermitStatus.ACTIVE, permit_datasets__node_identifier=NODE_ID
+        status=PermitStatus.ACTIVE,
+        permit_datasets__node_identifier=NODE_ID,
+        permit_datasets__dataset__slug=DATASET,
     )
     assert not [line for line in again.created if line.startswith("permit")]
     entry = permit.permit_datasets.get(dataset__slug=DATASET)
@@ -48,3 +50,50 @@ def test_seed_demo_leaves_a_permit_the_demo_node_runs(monkeypatch, tmp_path, cli
     assert (result.status, result.reason) == ("succeeded", None)
     assert result.cohort.size == entry.cohort_count
     assert ExecutionReceipt.objects.get().status == "succeeded"
+
+
+@pytest.mark.django_db
+def test_demo_node_permit_prints_only_the_token_of_the_permit_valid_now(
+    monkeypatch, tmp_path, capsys
+):
+    import datetime as dt
+
+    from django.core.management import CommandError, call_command
+    from django.utils import timezone
+
+    from demo.world import seed_demo
+
+    with pytest.raises(CommandError, match="run `manage.py seed_demo` first"):
+        call_command("demo_node_permit")
+
+    monkeypatch.setattr(permits_world, "NODE_KEY_PATH", tmp_path / "node.key")
+    seed_demo()
+    capsys.readouterr()
+    permit = permits_world.current_demo_permit()
+
+    call_command("demo_node_permit")
+
+    printed = capsys.readouterr()
+    assert printed.out == permit.token + "\n"
+    assert permit.number in printed.err
+
+    # An active permit that starts tomorrow is not the one a node can run today.
+    Permit.objects.filter(pk=permit.pk).update(valid_from=timezone.now() + dt.timedelta(days=1))
+    with pytest.raises(CommandError, match="No demo permit is valid now"):
+        call_command("demo_node_permit")
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_a_renewal_and_an_appeal(monkeypatch, tmp_path):
+    from demo.world import seed_demo
+    from requests_app.models import Appeal, RequestState
+
+    monkeypatch.setattr(permits_world, "NODE_KEY_PATH", tmp_path / "node.key")
+    seed_demo()
+
+    renewed = Permit.objects.get(number__endswith="-v2")
+    assert renewed.status == PermitStatus.ACTIVE
+    assert renewed.supersedes.status == PermitStatus.SUPERSEDED
+    assert renewed.number == f"{renewed.supersedes.number}-v2"
+    appeal = Appeal.objects.get()
+    assert (appeal.outcome, appeal.request.state) == ("dismissed", RequestState.REJECTED)

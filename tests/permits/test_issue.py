@@ -195,7 +195,12 @@ def test_approval_issues_the_permit_by_itself(consented):
 def test_an_amendment_supersedes_the_permit_and_lists_the_old_one(permit, consented, client):
     request = permit.request
     request_services.request_amend(
-        actor=consented["requester"], request_id=request.pk, reason="One more year."
+        actor=consented["requester"],
+        request_id=request.pk,
+        kind="renewal",
+        changes="One more year.",
+        reason="The follow-up takes longer.",
+        new_period_end=request.period_end + dt.timedelta(days=365),
     )
     request = approve(consented, existing=request)
 

@@ -25,6 +25,7 @@ from jwcrypto import jwt as jwcrypto_jwt
 from audit.models import AuditEvent
 from audit.services import chain_verify
 from lifes.errors import NotAllowed
+from lifes_node.keys import b64url_encode
 from permits import keys
 from permits.models import SigningKey, SigningKeyStatus
 from tests.conftest import requires_postgres
@@ -187,7 +188,7 @@ def test_private_key_file_is_encrypted_with_the_passphrase_and_never_in_the_db(s
         Encoding.Raw, PrivateFormat.Raw, NoEncryption()
     )
     # nothing private in any column of the key table
-    d = keys._b64url(raw_private)
+    d = b64url_encode(raw_private)
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM permits_signingkey")
         dumped = repr(cursor.fetchall())
@@ -272,16 +273,12 @@ def test_verify_jws_names_what_is_wrong():
 
 
 @pytest.mark.django_db
-def test_checkpoint_signer_and_verifier_round_trip(settings):
-    token = keys.sign_checkpoint({"seq": 7, "hash": "a" * 64, "iat": 1_700_000_000})
+def test_tree_head_signer_and_verifier_round_trip(settings):
+    claims = {"tree_size": 7, "root_hash": "a" * 64, "timestamp": 1_700_000_000_000}
+    token = keys.sign_tree_head(claims)
 
-    assert jwt.get_unverified_header(token)["typ"] == "lifes-checkpoint+jwt"
-    assert keys.verify_checkpoint(token) == {
-        "seq": 7,
-        "hash": "a" * 64,
-        "iat": 1_700_000_000,
-        "iss": settings.HUB_URL,
-    }
+    assert jwt.get_unverified_header(token)["typ"] == "lifes-tree-head+jwt"
+    assert keys.verify_tree_head(token) == {**claims, "iss": settings.HUB_URL}
 
 
 @pytest.mark.django_db

@@ -14,6 +14,7 @@ from django.db import connection
 from audit.models import AuditEvent
 from audit.services import chain_verify
 from lifes.errors import DomainError
+from outbox.registry import replaced
 from permits.models import Permit, PermitStatus
 from permits.services import (
     permit_issue,
@@ -23,7 +24,6 @@ from permits.services import (
 )
 from permits.tasks import issue_permit_task
 from requests_app.models import RequestState
-from requests_app.signals import request_approved
 from tests.conftest import requires_postgres
 
 from .conftest import approve
@@ -55,13 +55,8 @@ def race(calls: list[Callable[[], object]]) -> list[str]:
 @contextmanager
 def without_auto_issue():
     """Keep the approval's own permit out of the way, so the test issues it (twice at once)."""
-    from permits.receivers import on_request_approved
-
-    request_approved.disconnect(dispatch_uid="permits.issue_on_approval")
-    try:
+    with replaced("permits.issue", lambda **payload: None):
         yield
-    finally:
-        request_approved.connect(on_request_approved, dispatch_uid="permits.issue_on_approval")
 
 
 @requires_postgres

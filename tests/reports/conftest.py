@@ -1,4 +1,5 @@
-"""The demo world with its requests (one of them permitted), and helpers to read reports."""
+"""The demo's people with a permitted request (built by the factories), and helpers to read
+reports."""
 
 from __future__ import annotations
 
@@ -8,17 +9,14 @@ import pytest
 
 
 @pytest.fixture
-def demo(db):
-    """seed_demo() with requests; people by the part of their email before the @."""
-    from django.test import TestCase
+def demo(world):
+    """The factory world with the ethics committee and the demo's permitted request ("HbA1c and
+    BMI in type 2 diabetes": consenting participants, the committee approves, the owner grants,
+    the permit is issued); people by the part of their email before the @."""
+    from tests.factories import permitted_request
 
-    from accounts.models import User
-    from demo.world import seed_demo
-
-    # the permit is issued after the approval commits, as in real use
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        seed_demo()
-    return {user.email.split("@")[0]: user for user in User.objects.filter(is_machine=False)}
+    permitted_request(world)
+    return world
 
 
 @pytest.fixture

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from reports.charts import bar_chart
 from reports.metrics import percentile, state_durations
+from reports.selectors import metrics_snapshot
 
 
 def test_the_metrics_page_shows_svg_charts_to_an_auditor(permitted, demo, client):
@@ -48,3 +51,29 @@ def test_bar_chart_escapes_labels():
     assert "<b>" not in svg.replace("<svg", "")
     assert "&lt;b&gt;" in svg
     assert svg.count("<rect") == 2
+
+
+def test_months_read_as_the_readers_language_writes_them():
+    from django.utils import translation
+
+    from reports.views import month_label
+
+    with translation.override("en"):
+        assert [month_label(m) for m in ("2026-12", "2027-03")] == ["Dec 2026", "Mar 2027"]
+    with translation.override("nl"):
+        assert [month_label(m) for m in ("2026-12", "2027-03")] == ["dec 2026", "mrt 2027"]
+    assert month_label("not a month") == "not a month"
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Dec 2026"), ("nl", "dec 2026")])
+def test_the_metrics_page_names_each_month_in_words(permitted, demo, client, lang, label):
+    snapshot = metrics_snapshot()
+    snapshot.figures["months"] = [["2026-12", 3]]
+    snapshot.save(update_fields=["figures"])
+    client.force_login(demo["auditor"])
+
+    html = client.get("/reports/metrics/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+
+    assert f'<th scope="row"><time datetime="2026-12">{label}</time></th><td>3</td>' in html
+    assert f"{label}: 3" in html  # the chart's description
+    assert ">2026-12<" not in html

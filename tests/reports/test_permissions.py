@@ -61,8 +61,15 @@ def test_a_report_is_downloaded_only_by_who_may_see_it(permitted, demo, stranger
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
 
-    client.force_login(demo["auditor"])  # auditors see who read what
-    assert client.get(f"/reports/{report.pk}/download").status_code == 200
+    # Auditors see who read what (the report's record), but a dossier shows the request as
+    # the person who asked for it may see it (the requester: private answers included), so
+    # only that person downloads it.
+    client.force_login(demo["auditor"])
+    page = client.get(f"/reports/{report.pk}/")
+    assert page.status_code == 200
+    assert f"/reports/{report.pk}/download" not in page.content.decode()
+    assert client.get(f"/reports/{report.pk}/status").json()["download_url"] is None
+    assert client.get(f"/reports/{report.pk}/download").status_code == 404
 
 
 def test_bad_input_is_a_400_never_a_500(demo, api_client, client):

@@ -12,6 +12,7 @@ from accounts.models import User
 from accounts.services import membership_add, user_create
 from catalogue.models import Algorithm, Dataset
 from catalogue.services import dataset_stewards_set
+from demo.ehds_world import complete_after_checks
 from requests_app import services
 from requests_app.models import AccessRequest, ReviewBoard
 
@@ -89,6 +90,8 @@ COMPLETE_ANSWERS = {
     "purpose_diseases": ["MONDO:0005148"],
     "is_commercial": False,
     "no_prohibited_use": True,
+    "public_benefit": "Better diabetes care for patients in the Netherlands.",
+    "no_stigmatisation": True,
     "pi_name": "Rana Requester",
     "pi_email": "requester@demo.lifes.test",
     "gdpr_art6_basis": "e",
@@ -122,3 +125,111 @@ def fill_draft(
     )
     request.refresh_from_db()
     return request
+
+
+def declare_none(request: AccessRequest, *members: User) -> None:
+    """Each member declares no conflict of interest: the table lets only them vote."""
+    for member in members:
+        services.conflict_declare(actor=member, request_id=request.pk, has_conflict=False)
+
+
+# Markers in the visibility scenario: each appears in an output only for those the rule allows.
+PRIVATE_MARKERS = ("FUNDING-SECRET", "COMMERCIAL-SECRET", "DPIA-SECRET", "dpia-secret.pdf")
+DELIBERATION_MARKERS = ("VOTE-COMMENT-M1", "CONFLICT-STATEMENT-M2", "INTERNAL-NOTE-CHAIR")
+PUBLIC_MARKERS = ("BOARD-REASON-NOTE", "ethics-approval.pdf")
+# viewer → (sees private answers, sees the deliberation), as README's visibility table says
+EXPECTED_SIGHT = {
+    "requester": (True, False),
+    "teammate": (True, False),  # on the team, and secretary of the board: recused
+    "member1": (True, True),  # declared no conflict
+    "member2": (False, False),  # declared a conflict
+    "undeclared": (False, True),  # on the board, has not declared
+    "chair": (True, True),  # declared no conflict
+    "owner": (False, False),
+    "auditor": (False, True),
+}
+
+
+@pytest.fixture
+def scene(review, django_capture_on_commit_callbacks):
+    """A request the ethics committee reviewed and approved, with every kind of thing the
+    visibility rule governs: private answers and a private attachment, a team member (who is
+    also the board's secretary), a vote with a comment, a declared conflict with a statement,
+    an internal note, and the board's decision with its reasons. E-mails are sent as in real
+    use (after each commit), into ``mail.outbox``."""
+    from django.core import mail
+
+    admin, ethics = review["admin"], review["ethics"]
+    teammate = user_create(
+        actor=None,
+        email="teammate@demo.lifes.test",
+        full_name="Tina Teammate",
+        password="a-long-test-password",
+    )
+    undeclared = user_create(
+        actor=None,
+        email="undeclared@demo.lifes.test",
+        full_name="Uma Undeclared",
+        password="a-long-test-password",
+    )
+    services.board_member_add(actor=admin, board=ethics, user=teammate, role="secretary")
+    services.board_member_add(actor=admin, board=ethics, user=undeclared)
+    requester, chair = review["requester"], review["chair"]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        request = fill_draft(
+            requester,
+            ["leiden-diabetes-cohort"],
+            answers={
+                "funding_source": "FUNDING-SECRET ZonMw grant 0912",
+                "commercial_interests": "COMMERCIAL-SECRET consultancy for Statina Pharma",
+                "dpia_done": True,
+                "dpia_summary": "DPIA-SECRET residual risk in small subgroups",
+            },
+        )
+        services.attachment_add(
+            actor=requester,
+            request_id=request.pk,
+            kind="dpia",
+            upload=pdf_upload("dpia-secret.pdf"),
+        )
+        services.team_member_invite(
+            actor=requester, request_id=request.pk, email=teammate.email, role="Statistician"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_submit(actor=requester, request_id=request.pk)  # checks
+    with django_capture_on_commit_callbacks(execute=True):
+        complete_after_checks(request)  # the access body finds it complete: routed
+    steps = [
+        lambda: services.terms_accept(actor=teammate, request_id=request.pk),
+        lambda: services.conflict_declare(
+            actor=review["member1"], request_id=request.pk, has_conflict=False
+        ),
+        lambda: services.vote_cast(
+            actor=review["member1"],
+            request_id=request.pk,
+            choice="approve",
+            comment="VOTE-COMMENT-M1 sound design",
+        ),
+        lambda: services.conflict_declare(
+            actor=review["member2"],
+            request_id=request.pk,
+            has_conflict=True,
+            statement="CONFLICT-STATEMENT-M2 I co-author with the PI",
+        ),
+        lambda: services.comment_add(
+            actor=chair, request_id=request.pk, body="INTERNAL-NOTE-CHAIR check", is_internal=True
+        ),
+        lambda: services.conflict_declare(actor=chair, request_id=request.pk, has_conflict=False),
+        lambda: services.vote_cast(
+            actor=chair, request_id=request.pk, choice="approve", comment="VOTE-COMMENT-CHAIR"
+        ),
+        lambda: services.round_close(
+            actor=chair, request_id=request.pk, note="BOARD-REASON-NOTE the design is sound"
+        ),
+    ]
+    for step in steps:
+        with django_capture_on_commit_callbacks(execute=True):
+            step()
+    request.refresh_from_db()
+    return {"request": request, "teammate": teammate, "undeclared": undeclared, **review}

@@ -8,7 +8,21 @@ from consent.models import Participant
 from consent.services import consent_withdraw
 from requests_app import services
 from requests_app.models import CheckResult
+from tests.factories import consents_import
 from tests.requests.conftest import fill_draft
+
+
+@pytest.fixture
+def world(world):
+    """The factory world with consenting participants in the diabetes cohort (60 consent to
+    research on diabetes mellitus), so the cohort check has people to count."""
+    from catalogue.models import Dataset
+
+    consents_import(
+        Dataset.objects.get(slug="leiden-diabetes-cohort"),
+        [(f"P{i:04d}", "DUO:0000007", "MONDO:0005015") for i in range(1, 61)],
+    )
+    return world
 
 
 @pytest.mark.django_db

@@ -49,10 +49,17 @@ def test_request_from_form_to_owners_grant(client, review, django_capture_on_com
     )
     assert upload.status_code == 201
 
-    # when they submit, the checks run and the request goes to the first board
+    # when they submit, the checks run; the access body's staff find it complete (the
+    # statutory clock starts) and the request goes to the first board
     with django_capture_on_commit_callbacks(execute=True):
         submitted = post(client, f"/api/v1/requests/{reference}/submit")
+    assert client.get(f"/api/v1/requests/{reference}").json()["clock"] is None
+    as_user(client, review["admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, f"/api/v1/requests/{reference}/accept-complete")
     detail = client.get(f"/api/v1/requests/{reference}").json()
+    assert detail["clock"]["paused"] is False
+    assert detail["clock"]["extended"] is False
     assert detail["state"] == "in_review"
     assert detail["situation"] == "in_review:boards"
     assert [s["board"] for s in detail["stages"]] == [
@@ -115,8 +122,8 @@ def test_request_from_form_to_owners_grant(client, review, django_capture_on_com
         "request.attachment_add",
         "request.submit",
         "request.checks_run",
-        "request.route",
-        "request.conflict_declare",
+        "request.accept_complete",
+        "request.declare_conflict",  # named after its action (was request.conflict_declare)
         "request.vote",
         "request.close_round",
         "request.decide_dataset",

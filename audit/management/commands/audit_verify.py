@@ -5,50 +5,56 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
-from audit.services import chain_verify
+from audit.services import log_verify
 
 
 def _published(path: str) -> list[tuple[int, str]]:
-    """Checkpoints an outsider kept: the JSON of GET /api/v1/audit/checkpoints (a page with
-    ``results``, or a plain list) or any list of ``{"seq", "hash"}``."""
+    """Tree heads kept outside the hub: a ``lifes-node witness`` state file (``{"heads":
+    [...]}``), one head from GET /api/v1/audit/tree-head, or a list of such heads."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
-        items = document["results"] if isinstance(document, dict) else document
-        return [(int(item["seq"]), str(item["hash"])) for item in items]
+        if isinstance(document, dict):
+            items = document["heads"] if "heads" in document else [document]
+        else:
+            items = document
+        return [(int(item["tree_size"]), str(item["root_hash"])) for item in items]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CommandError(f"cannot read checkpoints from {path}: {exc}") from exc
+        raise CommandError(f"cannot read tree heads from {path}: {exc}") from exc
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute the audit chain and check it passes through every signed checkpoint; "
-        "exit 0 with the head when intact, exit 1 naming the first break."
+        "Recompute every leaf and node of the audit log and check every signed tree head; "
+        "exit 0 with the root hash and event count when intact, exit 1 naming the first break."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=10000)
         parser.add_argument(
-            "--checkpoints",
+            "--tree-heads",
             metavar="FILE",
-            help="also check checkpoints kept outside the hub (JSON from the checkpoints API)",
+            help="also check tree heads kept outside the hub (a witness state or API answers)",
         )
         parser.add_argument(
             "--skip-signatures",
             action="store_true",
-            help="do not verify the checkpoints' signatures",
+            help="do not verify the tree heads' signatures",
         )
 
     def handle(
-        self, *args, batch_size: int, checkpoints: str | None, skip_signatures: bool, **options
+        self, *args, batch_size: int, tree_heads: str | None, skip_signatures: bool, **options
     ):
         verifier = None
-        if not skip_signatures and getattr(settings, "AUDIT_CHECKPOINT_VERIFIER", ""):
-            verifier = import_string(settings.AUDIT_CHECKPOINT_VERIFIER)
-        published = _published(checkpoints) if checkpoints else []
-        report = chain_verify(batch_size=batch_size, verifier=verifier, published=published)
+        if not skip_signatures and getattr(settings, "AUDIT_TREE_HEAD_VERIFIER", ""):
+            verifier = import_string(settings.AUDIT_TREE_HEAD_VERIFIER)
+        published = _published(tree_heads) if tree_heads else []
+        report = log_verify(batch_size=batch_size, verifier=verifier, published=published)
         if report.is_intact:
             self.stdout.write(f"intact: {report.count} events, head {report.head_hash}")
-            self.stdout.write(f"checkpoints: {report.checkpoints} passed")
+            self.stdout.write(
+                f"tree heads: {report.heads} passed; {report.unsequenced} events awaiting "
+                "the sequencer"
+            )
             return
         self.stderr.write(
             f"broken at event #{report.broken_seq}: {report.reason} "
