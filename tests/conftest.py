@@ -50,6 +50,65 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.xdist_group(group))
 
 
+def pytest_configure(config):
+    """Live servers (``live_server``) answer one request at a time when they share the test's
+    database connection. With SQLite in memory Django hands every server thread the test
+    thread's one connection object, so two requests in flight at once (the wizard's autosave
+    and its submit) would run inside each other's transaction: one request's commit ends the
+    other's ``atomic()`` half-way. ``make run`` and production give each thread its own
+    connection; only this test shape shares one, so only it is serialized."""
+    try:
+        from django.test import testcases
+    except ImportError:  # the pure-Python suites run without Django
+        return
+    testcases.LiveServerThread.server_class = _server_for_shared_connections()
+
+
+def _server_for_shared_connections():
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+
+    class OneRequestAtATime(ThreadedWSGIServer):
+        _lock = threading.Lock()
+
+        def set_app(self, application):
+            if not self.connections_override:  # own connections (PostgreSQL): no need
+                return super().set_app(application)
+            lock = self._lock
+
+            def serialized(environ, start_response):
+                lock.acquire()
+                try:
+                    result = application(environ, start_response)
+                except BaseException:
+                    lock.release()
+                    raise
+                # A streamed body still reads the database: the lock is held until the
+                # server closes the response (wsgiref calls close() after the last chunk).
+                return _ReleasingBody(result, lock)
+
+            return super().set_app(serialized)
+
+    return OneRequestAtATime
+
+
+class _ReleasingBody:
+    def __init__(self, result, lock):
+        self._result, self._lock = result, lock
+
+    def __iter__(self):
+        return iter(self._result)
+
+    def close(self):
+        try:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._lock.release()
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Every test starts and ends in the default language. A request with Accept-Language
