@@ -29,10 +29,19 @@ def test_worker_verifies_the_log_and_records_it(celery_worker_process):
     # disable_sync_subtasks: this process is no task, but Celery's process-wide "inside a task"
     # flag can be left set by what ran earlier in it (seen on the PostgreSQL leg).
     report = result.get(timeout=60, disable_sync_subtasks=False)
+    # What the worker recorded in this database, read before asserting: once on CI a worker
+    # reported an intact log of 0 events here, and a failure must say what each side saw.
+    recorded = AuditEvent.objects.filter(action__startswith="audit.log_").first()
+    seen = {
+        "report": report,
+        "placed before": placed,
+        "recorded here": recorded.payload if recorded else None,
+        "events now": list(AuditEvent.objects.order_by("id").values_list("id", "seq", "action")),
+    }
     # Every event placed before is verified; one the worker's own start appends may come too
     # (seen on the PostgreSQL leg), so the root is the stored tree's at the size it verified.
-    assert report["intact"] is True
-    assert report["count"] >= placed
+    assert report["intact"] is True, seen
+    assert report["count"] >= placed, seen
     assert report["head_hash"] == compact_range(report["count"]).root().hex()
     event = wait_for(lambda: AuditEvent.objects.filter(action="audit.log_verified").first())
     assert event.actor_type == "system"
