@@ -14,7 +14,6 @@ requester, the team, the principal investigator, whoever decided) can reach the 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from consent import vocabulary
 from lifes.errors import InvalidInput, NotFound
+from lifes_node.keys import b64url_decode, b64url_encode
 from permits.errors import Code
 from permits.models import LIVE_STATUSES, Permit, PermitDataset, PermitStatus, ResultPublication
 from requests_app.models import (
@@ -309,13 +309,12 @@ class Cursor:
 
     def encode(self) -> str:
         raw = json.dumps([self.decided.isoformat(), self.kind, self.id], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return b64url_encode(raw.encode())
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         try:
-            padded = text + "=" * (-len(text) % 4)
-            decided, kind, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            decided, kind, pk = json.loads(b64url_decode(text))
             moment = dt.datetime.fromisoformat(decided)
             if kind not in KINDS or not isinstance(pk, int) or moment.tzinfo is None:
                 raise ValueError(kind)

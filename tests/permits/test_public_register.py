@@ -443,3 +443,25 @@ def test_a_register_page_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         body = client.get("/api/v1/register/").json()
     assert len(body["results"]) == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("en", "That page link is not valid; start from the first page."),
+        ("nl", "Die paginalink is ongeldig; begin bij de eerste pagina."),
+    ],
+)
+@pytest.mark.parametrize("cursor", ["not-a-cursor", "W10", "a+b/", "=" * 8, "ü"])
+def test_a_bad_register_cursor_is_the_permits_apps_own_error_in_the_callers_language(
+    client, language, detail, cursor
+):
+    """The permits app's domain errors take the one error path: status, code and a message in
+    the language asked for (W10 is base64url of "[]": valid encoding, not a cursor)."""
+    response = client.get(
+        "/api/v1/register/", {"cursor": cursor}, headers={"accept-language": language}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"
+    assert response.json()["detail"] == detail
