@@ -265,6 +265,9 @@ def _build(report: Report, progress: Callable[[int, str], None]) -> Report:
                 "sha256": digest,
                 "head_seq": chain.head_seq,
                 "head_hash": chain.head_hash,
+                # what the verification behind the file's log section covered
+                "verified_size": chain.count,
+                "tree_heads_checked": chain.heads,
             },
         )
     return report

@@ -188,25 +188,79 @@ def test_a_permit_not_yet_valid_says_so_with_its_days_and_fits_every_screen(
     assert not requester.problems, requester.problems
 
 
-def test_the_certificate_states_conditions_in_words(people, demo_site):
+def _report_pdf(person) -> tuple[str, object]:
+    """Build the report the form on screen asks for, download it, and return its text (one
+    space between words) with its row."""
     from pypdf import PdfReader
 
-    permit = _permit()
-    requester = people("en")
-    requester.sign_in("requester@demo.lifes.test")
-    requester.goto(f"/permits/{permit.number}/")
-    requester.page.click("main a[href*='/reports/certificate/']")
-    requester.submit("#report-form button[type=submit]")
-    link = requester.page.locator("#report-download a")
+    from reports.models import Report
+
+    person.submit("#report-form button[type=submit]")
+    link = person.page.locator("#report-download a")
     link.wait_for(timeout=30_000)
-    assert "Done" == requester.page.inner_text("#report-message").strip()
-    pdf = requester.page.request.get(requester.base + link.get_attribute("href")).body()
+    href = link.get_attribute("href")
+    response = person.page.request.get(person.base + href)
+    assert response.status == 200, href
+    pdf = response.body()
+    assert pdf.startswith(b"%PDF-")
     text = " ".join(
         " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages).split()
     )
+    report = Report.objects.get(pk=int(re.search(r"/reports/(\d+)/", href).group(1)))
+    return text, report
+
+
+def test_the_certificate_states_conditions_in_words(people, demo_site):
+    from audit.models import AuditEvent, AuditTreeHead
+    from consent import vocabulary
+
+    permit = _permit()
+    assert permit.purpose_codes
+    assert permit.purpose_diseases, "the demo permit names a disease"
+    requester = people("en")
+    requester.sign_in("requester@demo.lifes.test")
+    requester.goto(f"/permits/{permit.number}/")
+    # the permit page says the purpose in words too
+    facts = " ".join(requester.page.inner_text("#facts-h + dl").split())
+    for disease in permit.purpose_diseases:
+        assert vocabulary.mondo_label(disease) in facts, facts
+    requester.page.click("main a[href*='/reports/certificate/']")
+    text, report = _report_pdf(requester)
+    assert "Done" == requester.page.inner_text("#report-message").strip()
     assert "{'" not in text
     assert "datasets:" not in text
-    assert "every signed tree head matched" not in text
+
+    # the purpose row: each DUO term and disease by its label, the code only beside it
+    purpose = text.split("Purpose", 1)[1].split("Valid", 1)[0]
+    for code in permit.purpose_codes:
+        term = vocabulary.duo_term(code)
+        assert f"{term.label} ({term.shorthand}, {code})".lower() in purpose.lower(), purpose
+    for disease in permit.purpose_diseases:
+        assert f"{vocabulary.mondo_label(disease)} ({disease})" in purpose, purpose
+    if "DUO:0000007" in permit.purpose_codes:
+        label = vocabulary.mondo_label(permit.purpose_diseases[0])
+        assert f"Disease specific research (DS, DUO:0000007): {label}" in purpose, purpose
+
+    # the log section states what was verified, as the audit log recorded it
+    (event,) = AuditEvent.objects.filter(
+        action="report.generated", object_type="reports.report", object_id=str(report.pk)
+    )
+    size, heads = event.payload["verified_size"], event.payload["tree_heads_checked"]
+    assert size >= 1
+    assert 0 <= heads <= AuditTreeHead.objects.filter(tree_size__lte=size).count()
+    head = AuditTreeHead.objects.get(tree_size=report.head_seq)
+    assert head.root_hash == report.head_hash
+    assert f"Signed tree head: {report.head_seq} events." in text
+    assert head.root_hash in text.replace(" ", "")
+    intact = f"Verification: the log is intact up to event #{size}; every leaf and node was"
+    assert intact in text, text[-1500:]
+    if heads == 0:
+        assert "No signed tree head was there to compare yet." in text
+        assert "matched" not in text
+    elif heads == 1:
+        assert "recomputed and the 1 signed tree head matched." in text
+    else:
+        assert f"recomputed and all {heads} signed tree heads matched." in text
 
 
 # --- 12: Dutch timeline, checks, labels; European dates -----------------------------------
