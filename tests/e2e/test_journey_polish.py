@@ -188,14 +188,14 @@ def test_a_permit_not_yet_valid_says_so_with_its_days_and_fits_every_screen(
     assert not requester.problems, requester.problems
 
 
-def _report_pdf(person) -> tuple[str, object]:
+def _report_pdf(person, button: str = "#report-form button[type=submit]") -> tuple[str, object]:
     """Build the report the form on screen asks for, download it, and return its text (one
     space between words) with its row."""
     from pypdf import PdfReader
 
     from reports.models import Report
 
-    person.submit("#report-form button[type=submit]")
+    person.submit(button)
     link = person.page.locator("#report-download a")
     link.wait_for(timeout=30_000)
     href = link.get_attribute("href")
@@ -261,6 +261,103 @@ def test_the_certificate_states_conditions_in_words(people, demo_site):
         assert "recomputed and the 1 signed tree head matched." in text
     else:
         assert f"recomputed and all {heads} signed tree heads matched." in text
+
+
+def _figure(text: str, before: str, label: str, after: str) -> int:
+    """The number after ``label`` in the part of ``text`` between ``before`` and ``after``."""
+    part = text.split(before, 1)[1].split(after, 1)[0]
+    found = re.search(rf"{re.escape(label)} (\d+)", part)
+    assert found, (label, part)
+    return int(found.group(1))
+
+
+def test_a_data_holders_period_report_counts_the_permits_for_their_data(people, demo_site):
+    from accounts.models import Organisation, User
+    from permits.models import Permit
+    from requests_app.models import AccessRequest
+    from requests_app.selectors import requests_visible_to
+
+    owner = User.objects.get(email="owner@demo.lifes.test")
+    holder = Organisation.objects.get(name="Leiden University Medical Center")
+    requesting = set(Permit.objects.values_list("holder_organisation__name", flat=True))
+    assert holder.name not in requesting  # the permits are held by the requesting organisation
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=365)
+
+    steward = people("en")
+    steward.sign_in("owner@demo.lifes.test")
+    steward.goto("/reports/")
+    page = steward.page
+    page.select_option("select[name=kind]", "period")
+    # a steward is offered their own organisation only, not the whole hub
+    offered = page.locator("select[name=organisation] option").all_inner_texts()
+    assert offered == [holder.name], offered
+    page.fill("input[name=period_start]", since.isoformat())
+    page.fill("input[name=period_end]", today.isoformat())
+    text, report = _report_pdf(steward)
+    assert report.requested_by == owner
+    assert report.organisation == holder
+    assert f"Period report: {holder.name}" in text
+
+    # the figures are those of the requests for their data that they may see: not zeros
+    start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min))
+    theirs = AccessRequest.objects.filter(
+        requested_datasets__dataset__owner=holder,
+        pk__in=requests_visible_to(owner),
+        created_at__gte=start,
+        created_at__lt=end,
+    ).distinct()
+    issued = (
+        Permit.objects.filter(
+            permit_datasets__dataset__owner=holder,
+            request__in=theirs.values("pk"),
+            issued_at__gte=start,
+            issued_at__lt=end,
+        )
+        .distinct()
+        .count()
+    )
+    total = _figure(text, "Requests created, by current state", "Total", "Decision times")
+    assert total == theirs.count() > 0, text[:1500]
+    assert _figure(text, "Permits", "Issued", "Node executions") == issued > 0
+    for state in ("approved", "rejected"):
+        label = AccessRequest(state=state).get_state_display()
+        shown = _figure(text, "Requests created, by current state", label, "Total")
+        assert shown == theirs.filter(state=state).count(), (state, shown)
+    assert not steward.problems, steward.problems
+
+
+def test_a_requesters_dossier_carries_the_comments_they_may_read(people, demo_site):
+    from requests_app.models import AccessRequest, Comment, RequestState
+
+    request = (
+        AccessRequest.objects.filter(
+            requester__email="requester@demo.lifes.test", state=RequestState.IN_REVIEW
+        )
+        .order_by("pk")
+        .first()
+    )
+    internal = Comment.objects.filter(request=request, is_internal=True).first()
+    assert internal is not None, "the demo's internal note on the request in review"
+    words = "Our cohort size is 412; small cells are suppressed below 10."
+
+    requester = people("en")
+    requester.sign_in("requester@demo.lifes.test")
+    requester.goto(f"/requests/{request.reference}/")
+    requester.page.fill("#comment-form textarea[name=body]", words)
+    requester.submit("#comment-form button[type=submit]")
+    assert Comment.objects.filter(request=request, body=words, is_internal=False).exists()
+    assert words in requester.page.inner_text("main")
+
+    text, report = _report_pdf(requester, "#dossier-h ~ form button[type=submit]")
+    assert report.kind == "dossier"
+    assert report.subject == request.reference
+    comments = text.split("Data owners' decisions", 1)[0].rsplit("Comments", 1)[1]
+    assert words in comments, comments[:1500]
+    assert "No comments." not in comments
+    assert " ".join(internal.body.split()) not in text
+    assert not requester.problems, requester.problems
 
 
 # --- 12: Dutch timeline, checks, labels; European dates -----------------------------------
