@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.utils.translation import gettext, gettext_noop
 
 from consent import vocabulary as vocab
+from consent.duo import DS
 
 LABELS = (
     gettext_noop("age category research"),
@@ -86,3 +87,31 @@ def duo_filter_choices() -> list[tuple[str, str]]:
         )
         for term in terms
     ]
+
+
+def _mondo_display(curie: str) -> str:
+    try:
+        return f"{vocab.mondo_label(curie)} ({curie})"
+    except (KeyError, TypeError):
+        return str(curie)
+
+
+def purpose_display(codes: list[str], diseases: list[str], *, is_commercial: bool) -> str:
+    """A purpose as one line in words, each term with its code beside its label: "Disease
+    specific research (DS, DUO:0000007): type 2 diabetes mellitus (MONDO:0005148)". The
+    diseases follow the disease-specific code (or stand last, named as diseases, when there is
+    none); certificates and permit pages print this, never the codes alone."""
+    named = [_mondo_display(disease) for disease in diseases]
+    parts = []
+    for code in codes:
+        text = duo_display(code)
+        if code == DS and named:
+            text = f"{text}: {', '.join(named)}"
+            named = []
+        parts.append(text)
+    if named:
+        parts.append(gettext("diseases: %(names)s") % {"names": ", ".join(named)})
+    if is_commercial:
+        parts.append(gettext("commercial use"))
+    line = "; ".join(parts)
+    return line[:1].upper() + line[1:]

@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 
 from audit.api import LogEntrySerializer
 from catalogue.api import JsonLdRenderer
+from consent.duo_i18n import purpose_display
 from lifes.conditional import is_fresh
 from lifes.errors import NotFound
 from lifes.files import private_file_response
@@ -328,6 +329,7 @@ class PermitSerializer(serializers.Serializer):
     holder_organisation = serializers.CharField(source="holder_organisation.name")
     principal_investigator = serializers.CharField()
     purpose = serializers.SerializerMethodField()
+    purpose_in_words = serializers.SerializerMethodField()
     datasets = PermitDatasetSerializer(source="permit_datasets", many=True)
     algorithms = PermitAlgorithmSerializer(source="permit_algorithms", many=True)
     outputs = serializers.SerializerMethodField()
@@ -346,6 +348,14 @@ class PermitSerializer(serializers.Serializer):
             "diseases": permit.purpose_diseases,
             "commercial": permit.is_commercial,
         }
+
+    def get_purpose_in_words(self, permit: Permit) -> str:
+        """The purpose as people read it (labels, codes beside them), in the asker's language."""
+        return purpose_display(
+            list(permit.purpose_codes),
+            list(permit.purpose_diseases),
+            is_commercial=permit.is_commercial,
+        )
 
     def get_outputs(self, permit: Permit) -> dict[str, Any]:
         return {"aggregate_only": permit.is_aggregate_only, "min_cell_count": permit.min_cell_count}

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation
 from audit.exports import EVENT_COLUMNS
 from audit.models import AuditEvent
+from audit.selectors import can_read_log
 from consent.templatetags.consent_tags import conditions_items
 from lifes.errors import NotFound
 from permits.models import ExecutionReceipt, Permit
@@ -30,6 +31,7 @@ from reports.errors import Code
 from reports.metrics import REQUEST_LABEL, day_range, decision_days, time_in_states
 from reports.models import Report
 from requests_app.models import AccessRequest, CheckResult, RequestState
+from requests_app.selectors import requests_visible_to
 from requests_app.visibility import request_view, timeline_for
 
 Progress = Callable[[int, str], None]
@@ -216,7 +218,12 @@ def period(report: Report, *, head_seq: int, progress: Progress) -> dict[str, An
         # dataset: a data holder's report counts the requests for its data (not zeros).
         involved = AccessRequest.objects.filter(
             Q(organisation=organisation) | Q(requested_datasets__dataset__owner=organisation)
-        ).values("pk")
+        )
+        if not can_read_log(report.requested_by):
+            # a data holder's steward asked: only the requests they may see (submitted ones
+            # for their data, and their own), never another organisation's drafts
+            involved = involved.filter(pk__in=requests_visible_to(report.requested_by))
+        involved = involved.values("pk")
         involved_ids = list(involved.values_list("pk", flat=True).distinct())
         requests = requests.filter(pk__in=involved)
         decided = decided.filter(pk__in=involved)
@@ -224,7 +231,8 @@ def period(report: Report, *, head_seq: int, progress: Progress) -> dict[str, An
         permits = permits.filter(
             pk__in=Permit.objects.filter(
                 Q(holder_organisation=organisation)
-                | Q(permit_datasets__dataset__owner=organisation)
+                | Q(permit_datasets__dataset__owner=organisation),
+                request__in=involved,
             ).values("pk")
         )
         receipts = receipts.filter(

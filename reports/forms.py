@@ -38,8 +38,16 @@ class ReportForm(forms.Form):
         label=_("Until (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, period_organisations: list[int] | None = None, **kwargs: Any
+    ) -> None:
+        """``period_organisations``: the only organisations offered for a period report (a
+        data holder's steward: their own, and not the whole hub); ``None`` offers every one."""
         super().__init__(*args, **kwargs)
+        if period_organisations:
+            field = self.fields["organisation"]
+            field.queryset = field.queryset.filter(pk__in=period_organisations)
+            field.empty_label = None
         for name, kinds in FIELD_KINDS.items():
             self.fields[name].widget.attrs["data-report-kinds"] = " ".join(kinds)
 

@@ -1,7 +1,8 @@
 """Asking for a report and building it.
 
 ``report_request`` decides who may have which report (the same people who may see its subject;
-period reports for auditors and staff only) and queues the build after commit. ``report_build``
+period reports for auditors and staff, and for a data holder's stewards about their own
+organisation) and queues the build after commit. ``report_build``
 runs in the worker: it verifies the chain, gathers the content up to the verified head, renders
 the PDF and records the file's SHA-256 in the chain, so a printed report can be checked against
 the live log. Progress is written in short transactions of their own so the page can poll it.
@@ -25,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import outbox
-from accounts.models import Organisation, User
+from accounts.models import Membership, MembershipRole, Organisation, User
 from audit.selectors import can_read_log, tree_head_data
 from audit.services import audit_record, chain_verify, tree_head_sign
 from lifes.errors import InvalidInput, NotFound, TooManyRequests
@@ -42,8 +43,30 @@ HUB = "hub"
 
 
 def can_read_period_reports(user: Any) -> bool:
-    """Period reports cover every request of an organisation: auditors and staff only."""
-    return can_read_log(user)
+    """Whether ``user`` may ask for some period report: auditors and staff (any organisation,
+    or the whole hub), and a data holder's stewards and admins (their own organisation)."""
+    return can_read_log(user) or bool(period_report_organisations(user))
+
+
+def period_report_organisations(user: Any) -> list[int]:
+    """The organisations whose period report ``user`` may have without reading the whole log:
+    those where they are a data steward or an organisation admin. Such a report counts only
+    the requests ``user`` may see (``builders.period``)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    return list(
+        Membership.objects.filter(
+            user=user, role__in=(MembershipRole.STEWARD, MembershipRole.ADMIN)
+        ).values_list("organisation_id", flat=True)
+    )
+
+
+def can_read_period_report(user: Any, organisation: Organisation | None) -> bool:
+    """The one decision on a period report: auditors and staff may have any (``None`` is the
+    whole hub); a steward or admin of an organisation may have that organisation's."""
+    if can_read_log(user):
+        return True
+    return organisation is not None and organisation.pk in period_report_organisations(user)
 
 
 def _subject_check(
@@ -61,7 +84,7 @@ def _subject_check(
     if kind == ReportKind.CERTIFICATE:
         return permit_get(user=actor, number=subject).number
     if kind == ReportKind.PERIOD:
-        if not can_read_period_reports(actor):
+        if not can_read_period_report(actor, organisation):
             raise NotFound(_("No such report."), code=Code.NOT_FOUND)
         if period_start is None or period_end is None:
             raise InvalidInput(
@@ -265,6 +288,9 @@ def _build(report: Report, progress: Callable[[int, str], None]) -> Report:
                 "sha256": digest,
                 "head_seq": chain.head_seq,
                 "head_hash": chain.head_hash,
+                # what the verification behind the file's log section covered
+                "verified_size": chain.count,
+                "tree_heads_checked": chain.heads,
             },
         )
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -12,6 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.selectors import can_read_log
 from lifes.errors import DomainError, NotFound
 from lifes.files import private_file_response
 from permits.selectors import permit_get
@@ -60,10 +62,19 @@ def _create(request: HttpRequest, form: ReportForm) -> Report | None:
     return None
 
 
+def _form(request: HttpRequest, data: Any = None, **kwargs: Any) -> ReportForm:
+    """The report form, offering a data holder's steward only their own organisations for a
+    period report (the service decides; this only spares them a refusal)."""
+    limited = (
+        None if can_read_log(request.user) else services.period_report_organisations(request.user)
+    )
+    return ReportForm(data, period_organisations=limited, **kwargs)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest) -> HttpResponse:
-    form = ReportForm(request.POST or None, initial=request.GET.dict())
+    form = _form(request, request.POST or None, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
         report = _create(request, form)
         if report is not None:
@@ -85,7 +96,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def report_create(request: HttpRequest) -> HttpResponse:
     """The one-button forms elsewhere (the request page's dossier box) post here."""
-    form = ReportForm(request.POST)
+    form = _form(request, request.POST)
     if form.is_valid():
         report = _create(request, form)
         if report is not None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as gettext_label  # DUO's labels (c
 
 from consent import duo
 from consent import vocabulary as vocab
+from consent.duo_i18n import purpose_display
 from consent.rules import describe
 
 register = template.Library()
@@ -156,6 +157,16 @@ def mondo_label(curie: str) -> str:
         return vocab.mondo_label(curie)
     except (KeyError, TypeError):
         return str(curie)
+
+
+@register.filter
+def purpose_in_words(obj: Any) -> str:
+    """A permit's (or request's) purpose in one line of words, codes beside their labels."""
+    return purpose_display(
+        list(getattr(obj, "purpose_codes", None) or []),
+        list(getattr(obj, "purpose_diseases", None) or []),
+        is_commercial=bool(getattr(obj, "is_commercial", False)),
+    )
 
 
 @register.filter

@@ -188,25 +188,176 @@ def test_a_permit_not_yet_valid_says_so_with_its_days_and_fits_every_screen(
     assert not requester.problems, requester.problems
 
 
-def test_the_certificate_states_conditions_in_words(people, demo_site):
+def _report_pdf(person, button: str = "#report-form button[type=submit]") -> tuple[str, object]:
+    """Build the report the form on screen asks for, download it, and return its text (one
+    space between words) with its row."""
     from pypdf import PdfReader
 
-    permit = _permit()
-    requester = people("en")
-    requester.sign_in("requester@demo.lifes.test")
-    requester.goto(f"/permits/{permit.number}/")
-    requester.page.click("main a[href*='/reports/certificate/']")
-    requester.submit("#report-form button[type=submit]")
-    link = requester.page.locator("#report-download a")
+    from reports.models import Report
+
+    person.submit(button)
+    link = person.page.locator("#report-download a")
     link.wait_for(timeout=30_000)
-    assert "Done" == requester.page.inner_text("#report-message").strip()
-    pdf = requester.page.request.get(requester.base + link.get_attribute("href")).body()
+    href = link.get_attribute("href")
+    response = person.page.request.get(person.base + href)
+    assert response.status == 200, href
+    pdf = response.body()
+    assert pdf.startswith(b"%PDF-")
     text = " ".join(
         " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages).split()
     )
+    report = Report.objects.get(pk=int(re.search(r"/reports/(\d+)/", href).group(1)))
+    return text, report
+
+
+def test_the_certificate_states_conditions_in_words(people, demo_site):
+    from audit.models import AuditEvent, AuditTreeHead
+    from consent import vocabulary
+
+    permit = _permit()
+    assert permit.purpose_codes
+    assert permit.purpose_diseases, "the demo permit names a disease"
+    requester = people("en")
+    requester.sign_in("requester@demo.lifes.test")
+    requester.goto(f"/permits/{permit.number}/")
+    # the permit page says the purpose in words too
+    facts = " ".join(requester.page.inner_text("#facts-h + dl").split())
+    for disease in permit.purpose_diseases:
+        assert vocabulary.mondo_label(disease) in facts, facts
+    requester.page.click("main a[href*='/reports/certificate/']")
+    text, report = _report_pdf(requester)
+    assert "Done" == requester.page.inner_text("#report-message").strip()
     assert "{'" not in text
     assert "datasets:" not in text
-    assert "every signed tree head matched" not in text
+
+    # the purpose row: each DUO term and disease by its label, the code only beside it
+    purpose = text.split("Purpose", 1)[1].split("Valid", 1)[0]
+    for code in permit.purpose_codes:
+        term = vocabulary.duo_term(code)
+        assert f"{term.label} ({term.shorthand}, {code})".lower() in purpose.lower(), purpose
+    for disease in permit.purpose_diseases:
+        assert f"{vocabulary.mondo_label(disease)} ({disease})" in purpose, purpose
+    if "DUO:0000007" in permit.purpose_codes:
+        label = vocabulary.mondo_label(permit.purpose_diseases[0])
+        assert f"Disease specific research (DS, DUO:0000007): {label}" in purpose, purpose
+
+    # the log section states what was verified, as the audit log recorded it
+    (event,) = AuditEvent.objects.filter(
+        action="report.generated", object_type="reports.report", object_id=str(report.pk)
+    )
+    size, heads = event.payload["verified_size"], event.payload["tree_heads_checked"]
+    assert size >= 1
+    assert 0 <= heads <= AuditTreeHead.objects.filter(tree_size__lte=size).count()
+    head = AuditTreeHead.objects.get(tree_size=report.head_seq)
+    assert head.root_hash == report.head_hash
+    assert f"Signed tree head: {report.head_seq} events." in text
+    assert head.root_hash in text.replace(" ", "")
+    intact = f"Verification: the log is intact up to event #{size}; every leaf and node was"
+    assert intact in text, text[-1500:]
+    if heads == 0:
+        assert "No signed tree head was there to compare yet." in text
+        assert "matched" not in text
+    elif heads == 1:
+        assert "recomputed and the 1 signed tree head matched." in text
+    else:
+        assert f"recomputed and all {heads} signed tree heads matched." in text
+
+
+def _figure(text: str, before: str, label: str, after: str) -> int:
+    """The number after ``label`` in the part of ``text`` between ``before`` and ``after``."""
+    part = text.split(before, 1)[1].split(after, 1)[0]
+    found = re.search(rf"{re.escape(label)} (\d+)", part)
+    assert found, (label, part)
+    return int(found.group(1))
+
+
+def test_a_data_holders_period_report_counts_the_permits_for_their_data(people, demo_site):
+    from accounts.models import Organisation, User
+    from permits.models import Permit
+    from requests_app.models import AccessRequest
+    from requests_app.selectors import requests_visible_to
+
+    owner = User.objects.get(email="owner@demo.lifes.test")
+    holder = Organisation.objects.get(name="Leiden University Medical Center")
+    requesting = set(Permit.objects.values_list("holder_organisation__name", flat=True))
+    assert holder.name not in requesting  # the permits are held by the requesting organisation
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=365)
+
+    steward = people("en")
+    steward.sign_in("owner@demo.lifes.test")
+    steward.goto("/reports/")
+    page = steward.page
+    page.select_option("select[name=kind]", "period")
+    # a steward is offered their own organisation only, not the whole hub
+    offered = page.locator("select[name=organisation] option").all_inner_texts()
+    assert offered == [holder.name], offered
+    page.fill("input[name=period_start]", since.isoformat())
+    page.fill("input[name=period_end]", today.isoformat())
+    text, report = _report_pdf(steward)
+    assert report.requested_by == owner
+    assert report.organisation == holder
+    assert f"Period report: {holder.name}" in text
+
+    # the figures are those of the requests for their data that they may see: not zeros
+    start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min))
+    theirs = AccessRequest.objects.filter(
+        requested_datasets__dataset__owner=holder,
+        pk__in=requests_visible_to(owner),
+        created_at__gte=start,
+        created_at__lt=end,
+    ).distinct()
+    issued = (
+        Permit.objects.filter(
+            permit_datasets__dataset__owner=holder,
+            request__in=theirs.values("pk"),
+            issued_at__gte=start,
+            issued_at__lt=end,
+        )
+        .distinct()
+        .count()
+    )
+    total = _figure(text, "Requests created, by current state", "Total", "Decision times")
+    assert total == theirs.count() > 0, text[:1500]
+    assert _figure(text, "Permits", "Issued", "Node executions") == issued > 0
+    for state in ("approved", "rejected"):
+        label = AccessRequest(state=state).get_state_display()
+        shown = _figure(text, "Requests created, by current state", label, "Total")
+        assert shown == theirs.filter(state=state).count(), (state, shown)
+    assert not steward.problems, steward.problems
+
+
+def test_a_requesters_dossier_carries_the_comments_they_may_read(people, demo_site):
+    from requests_app.models import AccessRequest, Comment, RequestState
+
+    request = (
+        AccessRequest.objects.filter(
+            requester__email="requester@demo.lifes.test", state=RequestState.IN_REVIEW
+        )
+        .order_by("pk")
+        .first()
+    )
+    internal = Comment.objects.filter(request=request, is_internal=True).first()
+    assert internal is not None, "the demo's internal note on the request in review"
+    words = "Our cohort size is 412; small cells are suppressed below 10."
+
+    requester = people("en")
+    requester.sign_in("requester@demo.lifes.test")
+    requester.goto(f"/requests/{request.reference}/")
+    requester.page.fill("#comment-form textarea[name=body]", words)
+    requester.submit("#comment-form button[type=submit]")
+    assert Comment.objects.filter(request=request, body=words, is_internal=False).exists()
+    assert words in requester.page.inner_text("main")
+
+    text, report = _report_pdf(requester, "#dossier-h ~ form button[type=submit]")
+    assert report.kind == "dossier"
+    assert report.subject == request.reference
+    comments = text.split("Data owners' decisions", 1)[0].rsplit("Comments", 1)[1]
+    assert words in comments, comments[:1500]
+    assert "No comments." not in comments
+    assert " ".join(internal.body.split()) not in text
+    assert not requester.problems, requester.problems
 
 
 # --- 12: Dutch timeline, checks, labels; European dates -----------------------------------

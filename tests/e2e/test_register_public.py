@@ -35,8 +35,11 @@ def register_site(e2e_world):
 def test_the_register_shows_projects_purposes_in_words_and_refusals_with_reasons(
     people, register_site, lang
 ):
+    from django.utils import translation
+
     from demo.requests_world import REJECTION_NOTE
     from permits.models import Permit, PermitStatus
+    from permits.register import purpose_in_words
 
     published = Permit.objects.filter(status=PermitStatus.CLOSED).order_by("pk").first()
     visitor = people(lang)
@@ -50,6 +53,18 @@ def test_the_register_shows_projects_purposes_in_words_and_refusals_with_reasons
     assert published.request.title in listing
     assert published.request.lay_summary.split(".")[0][:60] in listing
     assert "DUO:" not in listing
+    assert "MONDO:" not in listing
+    # ... the labels of its DUO terms and diseases, in the visitor's language
+    with translation.override(lang):
+        words = purpose_in_words(
+            published.purpose_codes,
+            published.purpose_diseases,
+            is_commercial=published.is_commercial,
+        )
+    assert len(words) >= 2, words
+    row = visitor.page.get_by_role("row").filter(has_text=published.request.title).inner_text()
+    for word in words:
+        assert word in row, (word, row)
     # a refusal, with why
     assert REFUSED_TITLE in listing
     assert WORDS[lang]["why"] in listing

@@ -160,3 +160,81 @@ def test_the_dossier_carries_the_comments_its_reader_may_see(permitted, demo):
     assert "Between us" not in requester_text
     assert "Please add the cohort size." in member_text
     assert "Between us: looks fine." in member_text
+
+
+def _period_form(organisation) -> dict:
+    today = timezone.localdate()
+    return {
+        "kind": "period",
+        "organisation": organisation.pk if organisation is not None else "",
+        "period_start": (today - dt.timedelta(days=30)).isoformat(),
+        "period_end": today.isoformat(),
+    }
+
+
+def test_a_steward_may_have_their_organisations_period_report_only(permitted, demo, client):
+    from accounts.services import organisation_create
+    from audit.models import AuditEvent
+
+    owner = demo["owner"]
+    holder = owner.memberships.get(role="steward").organisation
+    other = organisation_create(actor=None, name="Elsewhere B.V.", country="NL", kind="company")
+    client.force_login(owner)
+    page = client.get("/reports/").content.decode()
+    assert f">{holder.name}</option>" in page
+    assert "Elsewhere B.V." not in page  # offered their own organisation only
+    before = (Report.objects.count(), AuditEvent.objects.count())
+
+    # another organisation's, or the whole hub's: not found, and nothing asked
+    for organisation in (other, None):
+        response = client.post("/reports/", _period_form(organisation))
+        assert response.status_code in (400, 404), response.status_code
+        assert (Report.objects.count(), AuditEvent.objects.count()) == before
+    # their own: asked, for them and that organisation
+    response = client.post("/reports/", _period_form(holder))
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert (report.requested_by, report.organisation) == (owner, holder)
+
+
+def test_a_member_who_is_no_steward_gets_no_period_report_by_page_or_api(
+    permitted, demo, client, token_client
+):
+    from audit.models import AuditEvent
+
+    requester = demo["requester"]
+    organisation = requester.memberships.get().organisation
+    api = token_client(requester)
+    before = (Report.objects.count(), AuditEvent.objects.count())
+    client.force_login(requester)
+    assert client.post("/reports/", _period_form(organisation)).status_code == 404
+    response = api.post("/api/v1/reports", _period_form(organisation), format="json")
+    assert response.status_code == 404
+    assert (Report.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_a_stewards_period_report_counts_only_the_requests_they_may_see(permitted, demo):
+    from tests.requests.conftest import fill_draft
+
+    request, _permit = permitted
+    owner = demo["owner"]
+    holder = owner.memberships.get(role="steward").organisation
+    # a draft for the holder's data, not submitted: the steward may not see it
+    draft = fill_draft(demo["requester"], [request.requested_datasets.get().dataset.slug])
+    assert draft.state == "draft"
+    today = timezone.localdate()
+
+    def figures(asker):
+        report = Report(
+            kind="period",
+            organisation=holder,
+            period_start=today - dt.timedelta(days=30),
+            period_end=today,
+            requested_by=asker,
+        )
+        return period(report, head_seq=10**9, progress=lambda *_: None)
+
+    as_steward, as_auditor = figures(owner), figures(demo["auditor"])
+    assert as_steward["total"] == 1  # the permitted request, not the draft
+    assert as_auditor["total"] == 2
+    assert as_steward["issued"] == as_auditor["issued"] == 1

@@ -8,7 +8,7 @@ import hashlib
 
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditTreeHead
 from audit.services import chain_verify
 from reports.models import ReportStatus
 from tests.reports.conftest import build, pdf_text
@@ -40,7 +40,11 @@ def _assert_recorded(report) -> bytes:
         "sha256": report.sha256,
         "head_seq": report.head_seq,
         "head_hash": report.head_hash,
+        "verified_size": report.head_seq,  # nothing was logged between verifying and signing
+        "tree_heads_checked": event.payload["tree_heads_checked"],
     }
+    heads = event.payload["tree_heads_checked"]
+    assert 0 <= heads <= AuditTreeHead.objects.filter(tree_size__lte=report.head_seq).count()
     assert event.seq > report.head_seq
     assert report.is_chain_intact is True
     assert chain_verify().is_intact

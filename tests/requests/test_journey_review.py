@@ -125,6 +125,88 @@ def test_the_decision_letter_of_someone_elses_request_is_a_404(changes_asked, re
     assert "/accounts/login/" in response["Location"]
 
 
+@pytest.fixture
+def refused(review, django_capture_on_commit_callbacks):
+    """The ethics committee refuses: two members say why with their votes, the chair adds a
+    note, and one member writes an internal note the requester must never read."""
+    request = _submitted(review["requester"], django_capture_on_commit_callbacks)
+    declare_none(request, review["member1"], review["member2"])
+    services.vote_cast(
+        actor=review["member1"],
+        request_id=request.pk,
+        choice="reject",
+        comment="REFUSAL-ONE: the cohort cannot answer this question.",
+    )
+    services.vote_cast(
+        actor=review["member2"],
+        request_id=request.pk,
+        choice="reject",
+        comment="REFUSAL-TWO: re-identification risk is too high.",
+    )
+    services.comment_add(
+        actor=review["member1"], request_id=request.pk, body="INTERNAL-REFUSAL", is_internal=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_close(
+            actor=review["chair"], request_id=request.pk, note="CHAIR-NOTE: refused as a whole."
+        )
+    request.refresh_from_db()
+    assert request.state == RequestState.REJECTED
+    return request
+
+
+@pytest.mark.django_db
+def test_the_refusal_letter_gives_the_boards_reasons_as_page_and_pdf_naming_no_voter(
+    refused, review, client
+):
+    from tests.reports.conftest import pdf_text
+
+    reference = refused.reference
+    voters = [review[who].get_full_name() for who in ("member1", "member2", "chair")]
+    assert all(voters)
+    client.force_login(review["requester"])
+    page = client.get(f"/reports/letters/{reference}/")
+    assert page.status_code == 200
+    pdf = client.get(f"/reports/letters/{reference}.pdf")
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    pdf_words = " ".join(pdf_text(pdf.content).split())
+    for text in (page.content.decode().replace("&#x27;", "'"), pdf_words):
+        assert "Decision: access refused" in text
+        assert "Decision: changes requested" not in text
+        assert "We have decided not to grant access for this request" in text
+        assert "REFUSAL-ONE: the cohort cannot answer this question." in text
+        assert "REFUSAL-TWO: re-identification risk is too high." in text
+        assert "CHAIR-NOTE: refused as a whole." in text
+        assert "INTERNAL-REFUSAL" not in text
+        for name in voters:
+            assert name not in text, name
+    # the request page leads to it
+    assert "Read the decision letter" in client.get(refused.get_absolute_url()).content.decode()
+    with translation.override("nl"):
+        client.cookies["django_language"] = "nl"
+        dutch = client.get(f"/reports/letters/{reference}/", HTTP_ACCEPT_LANGUAGE="nl")
+        assert "REFUSAL-ONE" in dutch.content.decode()
+        assert "Decision: access refused" not in dutch.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_refusal_letter_is_a_404_for_outsiders(refused, review, client):
+    stranger = user_create(
+        actor=None, email="stranger@example.org", full_name="S", password="a-long-test-password"
+    )
+    client.force_login(stranger)
+    for path in ("/", ".pdf"):
+        response = client.get(f"/reports/letters/{refused.reference}{path}")
+        assert response.status_code == 404, path
+        assert b"REFUSAL-ONE" not in response.content
+    client.logout()
+    for path in ("/", ".pdf"):
+        response = client.get(f"/reports/letters/{refused.reference}{path}")
+        assert response.status_code == 302, path
+        assert "/accounts/login/" in response["Location"]
+
+
 @pytest.mark.django_db
 def test_no_letter_while_no_board_has_decided_against(
     review, client, django_capture_on_commit_callbacks
