@@ -83,13 +83,14 @@ OWN_SENTENCES = (
 
 def _assert_clean(people) -> None:
     for person in people.opened:
-        assert not person.problems.get("axe"), person.problems["axe"]
+        assert not person.problems, person.problems
 
 
 def _step(person: Person, name: str) -> None:
-    """A screenshot, axe-core, and our own sentences in Dutch on a Dutch page."""
-    person.step(name, check=False)
-    person.check_accessible(name)
+    """A screenshot, axe-core and, on a Dutch page, no English msgid anywhere on the page but in
+    what people typed (helpers.USER_TEXT: this test's titles, answers and comments are English),
+    and none of our own sentences at all."""
+    person.step(name)
     _check_dutch(person)
 
 
