@@ -30,7 +30,6 @@ from rest_framework.views import APIView
 
 from audit.api import LogEntrySerializer
 from catalogue.api import JsonLdRenderer
-from consent.duo_i18n import purpose_display
 from lifes.conditional import is_fresh
 from lifes.errors import NotFound
 from lifes.files import private_file_response
@@ -349,9 +348,11 @@ class PermitSerializer(serializers.Serializer):
             "commercial": permit.is_commercial,
         }
 
-    def get_purpose_in_words(self, permit: Permit) -> str:
-        """The purpose as people read it (labels, codes beside them), in the asker's language."""
-        return purpose_display(
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_purpose_in_words(self, permit: Permit) -> list[str]:
+        """The purpose as people read it, in the asker's language: the same list of labels as
+        the register's ``purpose_in_words`` (one field name, one shape across the API)."""
+        return register.purpose_in_words(
             list(permit.purpose_codes),
             list(permit.purpose_diseases),
             is_commercial=permit.is_commercial,

@@ -26,6 +26,8 @@ def test_the_holder_reads_the_permit_and_a_stranger_gets_404(permit, consented, 
         permit.request.reference,
     )
     assert body["outputs"] == {"aggregate_only": True, "min_cell_count": 10}
+    # the purpose in words, as the register gives it: labels, not codes
+    assert body["purpose_in_words"] == ["disease specific research", "type 2 diabetes mellitus"]
     assert [d["id"] for d in body["datasets"]] == ["leiden-diabetes-cohort"]
     assert [p["number"] for p in listed.json()["results"]] == [permit.number]
     assert hidden.status_code == 404
