@@ -13,6 +13,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from tests.e2e.conftest import built_once
 from tests.e2e.helpers import LONG_DATASET, LONG_REASON, english_sentences, runs_recorded
 
 PHONE = {"width": 360, "height": 780}
@@ -56,8 +57,11 @@ def demo_site(e2e_world, tmp_path):
     reported several runs (receipts with the longest values a node may send, and outputs)."""
     from demo.world import seed_demo
 
-    seed_demo()
-    runs_recorded(_permit(), tmp_path / "node", count=RUNS)
+    def build():
+        seed_demo()
+        runs_recorded(_permit(), tmp_path / "node", count=RUNS)
+
+    built_once("journey_polish_demo_site", build)
     return e2e_world
 
 
