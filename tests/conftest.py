@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,28 @@ def demo_world(db):
     return {user.email.split("@")[0]: user for user in User.objects.filter(is_machine=False)}
 
 
+@pytest.fixture(scope="module")
+def demo_for_module(django_db_setup, django_db_blocker):
+    """The whole demo (seed_demo), built once for a module whose tests only use ``db``: each
+    test's transaction nests inside this one as a savepoint and rolls back what the test wrote,
+    as Django's ``TestCase.setUpTestData`` does for a class. seed_demo takes 3–6 s; a module of
+    eight tests that each ran it spent half a minute building the same rows. Not for tests
+    that commit (``transactional_db``, ``live_server``): they would flush the module's demo."""
+    from django.db import transaction
+
+    from demo.world import seed_demo
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            seed_demo()
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
@@ -226,10 +249,16 @@ def celery_worker_process(transactional_db):
     )
     from lifes.celery import app
 
-    was_eager = app.conf.task_always_eager
+    # A queue of this worker's own, for the tasks this test sends and those the worker sends
+    # on: no other consumer of the run's queue (another checkout's, a worker a crash left
+    # behind) can take a task and answer from its own database.
+    queue = f"lifes-worker-test-{uuid.uuid4().hex[:12]}"
+    env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    was_eager, was_queue = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager = False  # this test sends its tasks to the real broker
-    app.control.purge()
-    name = f"test-{os.getpid()}@{socket.gethostname()}"
+    app.conf.task_default_queue = queue
+    app.amqp.queues.select_add(queue)
+    name = f"test-{os.getpid()}-{queue}@{socket.gethostname()}"
     worker = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
         [
             sys.executable,
@@ -245,6 +274,8 @@ def celery_worker_process(transactional_db):
             "--without-heartbeat",
             "-n",
             name,
+            "-Q",
+            queue,
         ],
         cwd=ROOT,
         env=env,
@@ -260,7 +291,7 @@ def celery_worker_process(transactional_db):
             pytest.fail("the Celery worker did not answer a ping within 60 s")
         yield worker
     finally:
-        app.conf.task_always_eager = was_eager
+        app.conf.task_always_eager, app.conf.task_default_queue = was_eager, was_queue
         worker.terminate()
         try:
             worker.wait(timeout=20)

@@ -8,10 +8,11 @@ from collections import deque
 
 import pytest
 
-from demo.world import seed_demo
 
 LINK = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/admin/", "/static/", "/media/", "/api/docs", "/api/schema", "/i18n/", "/accounts/logout")
+#: One demo for the module: every test here only reads it (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("demo_for_module")
 PEOPLE = ("requester", "chair", "member1", "owner", "auditor", "admin", "industry")
 
 
@@ -35,9 +36,11 @@ def policy(header: str | None) -> dict[str, list[str]]:
     return {name: sources for name, *sources in directives}
 
 
-def crawl(client, start: str, limit: int = 120, unguarded: list | None = None) -> dict[str, int]:
+def crawl(
+    client, start: str, limit: int = 120, unguarded: list | None = None, on_page=None
+) -> dict[str, int]:
     """Follow links from ``start``; paths whose answer lacks the security headers go into
-    ``unguarded``."""
+    ``unguarded``; ``on_page(path, html)`` sees each HTML page that answered 200."""
     seen: dict[str, int] = {}
     queue = deque([start])
     while queue and len(seen) < limit:
@@ -53,14 +56,16 @@ def crawl(client, start: str, limit: int = 120, unguarded: list | None = None) -
             unguarded.append(path)
         content_type = response.get("Content-Type", "")
         if response.status_code == 200 and content_type.startswith("text/html"):
-            queue.extend(LINK.findall(response.content.decode()))
+            html = response.content.decode()
+            if on_page is not None:
+                on_page(path, html)
+            queue.extend(LINK.findall(html))
     return seen
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("person", PEOPLE)
 def test_no_reachable_page_is_a_server_error(client, person):
-    seed_demo()
     from accounts.models import User
 
     client.force_login(User.objects.get(email=f"{person}@demo.lifes.test"))
@@ -75,7 +80,6 @@ def test_no_reachable_page_is_a_server_error(client, person):
 
 @pytest.mark.django_db
 def test_no_public_page_is_a_server_error(client):
-    seed_demo()
     unguarded: list[str] = []
     seen = crawl(client, "/", unguarded=unguarded)
     assert {p: s for p, s in seen.items() if s >= 500} == {}
@@ -87,18 +91,18 @@ def test_no_public_page_is_a_server_error(client):
 def test_every_page_of_the_crawl_is_laid_out_for_phones(client):
     """The viewport meta tag is what lets a phone lay a page out at its own width (the
     widths themselves are measured in a browser: tests/e2e/test_crawl_layout.py)."""
-    seed_demo()
     from accounts.models import User
 
     client.force_login(User.objects.get(email="requester@demo.lifes.test"))
-    missing = []
-    for path, status in crawl(client, "/requests/", limit=60).items():
-        response = client.get(path)
-        if status == 200 and response.get("Content-Type", "").startswith("text/html"):
-            if '<meta name="viewport" content="width=device-width, initial-scale=1">' not in (
-                response.content.decode()
-            ):
-                missing.append(path)
+    pages, missing = [], []
+
+    def check(path: str, html: str) -> None:
+        pages.append(path)
+        if '<meta name="viewport" content="width=device-width, initial-scale=1">' not in html:
+            missing.append(path)
+
+    crawl(client, "/requests/", limit=60, on_page=check)
+    assert len(pages) > 10
     assert missing == []
 
 

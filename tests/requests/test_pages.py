@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from demo.world import seed_demo
 from requests_app.application_form import current_templates, merge
 from requests_app.models import AccessRequest
 from requests_app.selectors import requests_visible_to
 
+#: One demo for the module: each test rolls back what it changes (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("demo_for_module")
+
 
 @pytest.mark.django_db
 def test_every_demo_person_can_open_every_request_page_they_may_see(client):
-    seed_demo()
     states = set(AccessRequest.objects.values_list("state", flat=True))
     assert {"draft", "in_review", "changes_requested", "rejected", "withdrawn", "closed"} <= states
     people = User.objects.filter(is_machine=False)
@@ -34,7 +35,6 @@ def test_every_demo_person_can_open_every_request_page_they_may_see(client):
 
 @pytest.mark.django_db
 def test_the_wizard_renders_every_section_of_a_draft(client):
-    seed_demo()
     draft = AccessRequest.objects.get(state="draft")
     client.force_login(draft.requester)
     # the sections come from the default form template now (one home for the questions)
@@ -48,7 +48,6 @@ def test_the_wizard_renders_every_section_of_a_draft(client):
 
 @pytest.mark.django_db
 def test_the_wizard_saves_a_section_and_moves_on(client):
-    seed_demo()
     draft = AccessRequest.objects.get(state="draft")
     client.force_login(draft.requester)
     response = client.post(
@@ -67,7 +66,6 @@ def test_the_wizard_saves_a_section_and_moves_on(client):
 
 @pytest.mark.django_db
 def test_irreversible_actions_ask_for_confirmation_first(client):
-    seed_demo()
     draft = AccessRequest.objects.get(state="draft")
     client.force_login(draft.requester)
     first = client.post(f"/requests/{draft.reference}/act/withdraw/", {"reason": "x"})
