@@ -106,6 +106,8 @@ def decision_letter_get(*, user: Any, reference: str) -> DecisionLetter:
         reasons=board_reasons(view),
         refusals=refusals,
     )
+
+
 def metrics_snapshot() -> Any:
     """The metrics page's figures as the beat last computed them; computed now the first time
     (a new hub, before the beat's first run)."""

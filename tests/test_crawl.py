@@ -8,7 +8,6 @@ from collections import deque
 
 import pytest
 
-
 LINK = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/admin/", "/static/", "/media/", "/api/docs", "/api/schema", "/i18n/", "/accounts/logout")
 #: One demo for the module: every test here only reads it (tests/conftest.py).
