@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -183,26 +184,33 @@ def demo_world(db):
     return {user.email.split("@")[0]: user for user in User.objects.filter(is_machine=False)}
 
 
-@pytest.fixture(scope="module")
-def demo_for_module(django_db_setup, django_db_blocker):
-    """The whole demo (seed_demo), built once for a module whose tests only use ``db``: each
-    test's transaction nests inside this one as a savepoint and rolls back what the test wrote,
-    as Django's ``TestCase.setUpTestData`` does for a class. seed_demo takes 3–6 s; a module of
-    eight tests that each ran it spent half a minute building the same rows. Not for tests
-    that commit (``transactional_db``, ``live_server``): they would flush the module's demo."""
+@contextlib.contextmanager
+def module_data(django_db_blocker):
+    """Data built once for a module whose tests only use ``db``: inside this transaction, each
+    test's own nests as a savepoint and rolls back what the test wrote, as Django's
+    ``TestCase.setUpTestData`` does for a class; at the module's end all of it rolls back. Not
+    for tests that commit (``transactional_db``, ``live_server``): they would flush it."""
     from django.db import transaction
-
-    from demo.world import seed_demo
 
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            seed_demo()
             yield
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def demo_for_module(django_db_setup, django_db_blocker):
+    """The whole demo (seed_demo), built once for the module (``module_data``): seed_demo takes
+    3–6 s, and a module of eight tests that each ran it spent half a minute on the same rows."""
+    from demo.world import seed_demo
+
+    with module_data(django_db_blocker):
+        seed_demo()
+        yield
 
 
 @pytest.fixture
@@ -309,4 +317,4 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
     raise AssertionError(f"condition not met within {timeout} s")
 
 
-__all__ = ["requires_broker", "requires_postgres", "wait_for", "event_count"]
+__all__ = ["module_data", "requires_broker", "requires_postgres", "wait_for", "event_count"]

@@ -38,12 +38,19 @@ HOSTILE_JSON: dict[str, tuple[bytes, str]] = {
 
 
 def table_counts() -> dict[str, int]:
-    """Rows in every table of every app: 'nothing written' means all of these are unchanged."""
-    return {
-        model._meta.label: model._default_manager.count()
-        for model in apps.get_models()
-        if not model._meta.proxy
-    }
+    """Rows in every table of every app: 'nothing written' means all of these are unchanged.
+    One statement of a COUNT per table: asked after each of ~650 hostile bodies, a query per
+    model made this a quarter of the suite's time on this file."""
+    from django.db import connection
+
+    models = [model for model in apps.get_models() if not model._meta.proxy]
+    quote = connection.ops.quote_name
+    # The table names are the models' own, quoted: no input reaches this statement.
+    counts = ", ".join(f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in models)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {counts}")  # noqa: S608
+        row = cursor.fetchone()
+    return {model._meta.label: count for model, count in zip(models, row, strict=True)}
 
 
 def assert_json_4xx(response, code: str | None = None) -> None:

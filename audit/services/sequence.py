@@ -118,6 +118,8 @@ def sequence_pending(*, wait: bool, batch_size: int = 10000) -> int | None:
         if not rows:
             return size
         size = _integrate(rows, size)
+        if len(rows) < batch_size:  # that was all of them: no need to ask again
+            return size
 
 
 def _signer() -> Signer:

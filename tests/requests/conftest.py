@@ -27,6 +27,11 @@ def pdf_upload(name: str = "ethics-approval.pdf") -> SimpleUploadedFile:
 def review(world):
     """Boards and a second owner: the diabetes cohort goes through the ethics committee, the
     cardiovascular biobank through the ethics committee and then its data access committee."""
+    return review_world(world)
+
+
+def review_world(world: dict) -> dict:
+    """What ``review`` gives, for a fixture of a wider scope that builds ``world`` itself."""
     from requests_app.models import BoardKind
 
     admin = world["admin"]

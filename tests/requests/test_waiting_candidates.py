@@ -33,11 +33,9 @@ from requests_app.selectors import (
 )
 from requests_app.services.common import VIEW_PERM
 from requests_app.workflow import SITUATIONS
-from tests.requests.test_transition_matrix import (  # noqa: F401 - people: the fixture
-    ACTORS,
-    build,
-    people,
-)
+from tests.conftest import module_data
+from tests.requests.conftest import review_world
+from tests.requests.test_transition_matrix import ACTORS, build, matrix_people
 
 ROLES = [actor for actor in ACTORS if actor != "system"]  # the matrix's people
 
@@ -68,15 +66,31 @@ def old_waiting_rule(user) -> list[int]:
     return list(rows.values_list("pk", flat=True))
 
 
+@pytest.fixture(scope="module")
+def _situations(django_db_setup, django_db_blocker):
+    """The matrix's people and a request in every situation, twice (so the cut at ``take``
+    falls inside a branch): 26 requests walked through the services, built once for the
+    module's tests, which only read them (``module_data``)."""
+    from tests.factories import demo_cast
+
+    with module_data(django_db_blocker):
+        people = matrix_people(review_world(demo_cast()))
+        yield people, [build(situation, people) for situation in SITUATIONS for _ in range(2)]
+
+
 @pytest.fixture
-def every_situation(people):  # noqa: F811
-    """A request in every situation, twice (so the cut at ``take`` falls inside a branch)."""
-    return [build(situation, people) for situation in SITUATIONS for _ in range(2)]
+def people(db, _situations):
+    return _situations[0]
+
+
+@pytest.fixture
+def every_situation(db, _situations):
+    return _situations[1]
 
 
 @pytest.mark.django_db
 def test_the_waiting_candidates_are_the_old_rule_for_every_role_and_every_cut(
-    people,  # noqa: F811
+    people,
     every_situation,
 ):
     for role in ROLES:
@@ -95,7 +109,7 @@ def test_the_waiting_candidates_are_the_old_rule_for_every_role_and_every_cut(
 
 
 @pytest.mark.django_db
-def test_the_roles_wait_on_what_they_should(people, every_situation):  # noqa: F811
+def test_the_roles_wait_on_what_they_should(people, every_situation):
     # The comparison above is only worth something if the roles differ: they do.
     sizes = {role: len(old_waiting_rule(people[role])) for role in ROLES}
     assert sizes["outsider"] == 0
@@ -107,7 +121,7 @@ def test_the_roles_wait_on_what_they_should(people, every_situation):  # noqa: F
 
 
 @pytest.mark.django_db
-def test_visibility_is_what_guardian_grants_for_every_role(people, every_situation):  # noqa: F811
+def test_visibility_is_what_guardian_grants_for_every_role(people, every_situation):
     for role in [*ROLES, "voters"]:
         users = people[role] if role == "voters" else [people[role]]
         for user in users:
@@ -139,7 +153,7 @@ def test_visibility_is_what_guardian_grants_for_every_role(people, every_situati
 
 
 @pytest.mark.django_db
-def test_the_waiting_count_is_exact_up_to_the_cap(people, every_situation, settings):  # noqa: F811
+def test_the_waiting_count_is_exact_up_to_the_cap(people, every_situation, settings):
     requester, chair = people["requester"], people["board_chair"]
     mine = len(old_waiting_rule(requester))
     settings.PAGINATION_COUNT_CAP = mine
