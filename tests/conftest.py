@@ -38,8 +38,9 @@ SERIAL_GROUPS = {
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark the browser tests (tests/e2e) ``browser`` and the crawl ``crawl`` so that one CI
-    leg runs them (``.ci/run`` deselects them on PostgreSQL), and keep the tests of a
+    """Mark the browser tests (tests/e2e) ``browser``, the crawl ``crawl`` and the tests that
+    serve their own hub on SQLite ``own_hub``, so that one CI leg runs them (``.ci/run``
+    deselects them on PostgreSQL), and keep the tests of a
     SERIAL_GROUPS resource on one xdist worker (``--dist loadgroup``, see the Makefile)."""
     for item in items:
         path = Path(str(item.fspath)).resolve()
@@ -47,6 +48,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if path == ROOT / "tests" / "test_crawl.py":
             item.add_marker(pytest.mark.crawl)
+        if "live_hub" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.own_hub)
         for fixture, group in SERIAL_GROUPS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group(group))
