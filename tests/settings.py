@@ -14,15 +14,9 @@ from lifes.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Each xdist worker (PYTEST_XDIST_WORKER, inherited by the processes its tests start) gets
-# its own uploads and signing keys, so two workers never write the same file; and each run
-# its own directories, so two runs of one checkout at once (CI's two legs) never share one.
+# its own uploads and signing keys, so two workers never write the same file.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-MEDIA_ROOT = (
-    Path(
-        os.environ.setdefault("LIFES_TEST_MEDIA_DIR", tempfile.mkdtemp(prefix="lifes-test-media-"))
-    )
-    / XDIST_WORKER
-)
+MEDIA_ROOT = BASE_DIR / ".test-media" / XDIST_WORKER  # noqa: F405
 STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405 - whitenoise warns about a missing root
 # One scratch key directory per test run, inherited by the processes the tests start.
 SIGNING_KEY_DIR = (
