@@ -267,8 +267,7 @@ def celery_worker_process(transactional_db):
     env["CELERY_TASK_DEFAULT_QUEUE"] = queue
     was_eager, was_queue = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager = False  # this test sends its tasks to the real broker
-    app.conf.task_default_queue = queue
-    app.amqp.queues.select_add(queue)
+    app.conf.task_default_queue = queue  # a missing queue is declared when first used
     name = f"test-{os.getpid()}-{queue}@{socket.gethostname()}"
     worker = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
         [

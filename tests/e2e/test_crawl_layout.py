@@ -2,8 +2,8 @@
 following links (tests/test_crawl.py's rules) are no wider than a 360, 768 or 1,280 px viewport,
 and axe-core finds no serious or critical violation on them. A sample, not every page: the first
 page of each URL pattern (ids replaced), at most PER_PERSON per person, measured for each person
-and read by axe for the first who reaches it (axe takes ~0.4 s a page, three quarters of the
-crawl; what differs between people on one kind of page, their forms and buttons, axe reads in
+and read by axe for the first who reaches it (axe with its injection took ~0.3 s of each page's
+~0.5 s; what differs between people on one kind of page, their forms and buttons, axe reads in
 the journeys, tests/e2e/test_golden_path.py and test_journey_*.py). Signed in by session
 cookie (the sign-in pages themselves are walked by test_golden_path), each person in English.
 The demo's node has reported runs on every demo permit first, so permit pages carry receipts."""
