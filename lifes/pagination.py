@@ -38,7 +38,10 @@ class BoundedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         rows = self.object_list
-        found = rows[: self.cap + 1].count() if isinstance(rows, QuerySet) else len(rows)
+        # Unordered: any cap + 1 rows say as much as the first ones, and the database can stop
+        # after them instead of sorting every matching row first (Django keeps the ordering of
+        # a sliced query in its count).
+        found = rows.order_by()[: self.cap + 1].count() if isinstance(rows, QuerySet) else len(rows)
         self.count_exact = found <= self.cap
         return min(found, self.cap)
 

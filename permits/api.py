@@ -163,13 +163,18 @@ class NodePermitListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         node = node_of(request.user)
-        # The tag is computed without building the list (selectors.node_permits_etag): a poll
+        paginator = Pagination()
+        # The tag is computed without building the page (selectors.node_permits_etag): a poll
         # that finds nothing new is answered 304 before any token, proof or page is built.
-        etag = selectors.node_permits_etag(node, request.META.get("QUERY_STRING", ""))
-        if is_fresh(request.headers.get("If-None-Match"), etag):
+        etag = selectors.node_permits_etag(
+            node,
+            request.META.get("QUERY_STRING", ""),
+            page=request.query_params.get(paginator.page_query_param, 1),
+            per_page=paginator.get_page_size(request),
+        )
+        if etag is not None and is_fresh(request.headers.get("If-None-Match"), etag):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
-            paginator = Pagination()
             page = paginator.paginate_queryset(selectors.node_permits(node), request, view=self)
             entries = selectors.log_entries_of(page, "permit.issue")
             response = paginator.get_paginated_response(

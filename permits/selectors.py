@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import InvalidPage
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from consent.cohort import Cohort, CohortChanged, cohort_materialised, cohort_st
 from consent.matcher import MatcherInputError, Purpose
 from lifes.conditional import etag_of
 from lifes.errors import DomainError, NotFound
+from lifes.pagination import BoundedPaginator
 from permits.errors import Code
 from permits.models import (
     ExecutionReceipt,
@@ -126,19 +128,23 @@ def log_entry_of(target: Any, action: str) -> dict[str, Any] | None:
     return None if event is None else event_log_entry(event, with_data=True)
 
 
-def node_permits(node: Node) -> QuerySet[Permit]:
-    """The permits addressed to ``node`` that it may use now (active, inside their window)."""
+def node_permits_unparted(node: Node) -> QuerySet[Permit]:
+    """The permits addressed to ``node`` that it may use now (active, inside their window), in
+    the order the node's list gives them, without their datasets and algorithms."""
     now = timezone.now()
-    return _with_parts(
-        Permit.objects.filter(
-            status=PermitStatus.ACTIVE,
-            valid_from__lte=now,
-            valid_until__gt=now,
-            # A semi-join, not a join + DISTINCT: DISTINCT over every selected column sorted
-            # all 25,000 live permits on disk (350 ms at size) before the page's LIMIT.
-            pk__in=PermitDataset.objects.filter(node_identifier=node.identifier).values("permit"),
-        )
+    return Permit.objects.filter(
+        status=PermitStatus.ACTIVE,
+        valid_from__lte=now,
+        valid_until__gt=now,
+        # A semi-join, not a join + DISTINCT: DISTINCT over every selected column sorted
+        # all 25,000 live permits on disk (350 ms at size) before the page's LIMIT.
+        pk__in=PermitDataset.objects.filter(node_identifier=node.identifier).values("permit"),
     ).order_by("valid_until", "pk")
+
+
+def node_permits(node: Node) -> QuerySet[Permit]:
+    """``node_permits_unparted`` with the parts the node's list shows."""
+    return _with_parts(node_permits_unparted(node))
 
 
 def _cohort_key(permit: Permit) -> str:
@@ -303,27 +309,35 @@ def permits_results_overdue() -> list[Permit]:
 # --- what a node's conditional polls depend on (ETags) -----------------------------------------
 
 
-def node_permits_etag(node: Node, query: str) -> str:
-    """The ``ETag`` of the node's permit list (``query``: its page), in two small queries and
-    without building the list: which permits are usable now for this node (a revocation,
-    suspension, expiry or new permit changes the set; a re-issued token its digest) and the
-    latest signed tree head (the inclusion proofs in ``log`` are against it). A permit whose
+def node_permits_etag(node: Node, query: str, *, page: Any, per_page: int) -> str | None:
+    """The ``ETag`` of one page (``page``, ``per_page``; ``query``: the query string) of the
+    node's permit list, from what that page's body is made of and without building it: the
+    capped count and whether there is more (as ``lifes.pagination`` counts them), the page's
+    permits with everything of them that can change (status, token digest, window), and the
+    latest signed tree head (the inclusion proofs in ``log`` are against it). Two queries, each
+    bounded by the page and the count cap, not by how many permits the node has. A permit whose
     issue event is sequenced but not yet under a signed head changes the tag with the next head,
-    which the sequencer signs at once after sequencing."""
-    now = timezone.now()
-    permits = list(
-        Permit.objects.filter(
-            status=PermitStatus.ACTIVE,
-            valid_from__lte=now,
-            valid_until__gt=now,
-            permit_datasets__node_identifier=node.identifier,
-        )
-        .distinct()
-        .order_by("valid_until", "pk")
-        .values_list("pk", "status", "status_changed_at", "token_sha256", "valid_until")
+    which the sequencer signs at once after sequencing. ``None`` for a page that does not exist
+    (the list answers 404 and no tag)."""
+    rows = node_permits_unparted(node).values_list(
+        "pk", "status", "status_changed_at", "token_sha256", "valid_from", "valid_until"
     )
+    paginator = BoundedPaginator(rows, per_page)
+    try:
+        shown = paginator.page(page)
+    except InvalidPage:
+        return None
     head = AuditTreeHead.objects.order_by("-tree_size").values_list("tree_size", flat=True)
-    return etag_of("node-permits", node.identifier, query, permits, head.first())
+    return etag_of(
+        "node-permits",
+        node.identifier,
+        query,
+        paginator.count,
+        paginator.count_exact,
+        list(shown),
+        shown.has_more,
+        head.first(),
+    )
 
 
 def revocations_etag(token: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import jwt
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -87,6 +88,47 @@ def test_each_page_of_the_node_permit_list_has_its_own_tag(permit, node_client):
     first = node_client.get(NODE_PERMITS)
     other_page = node_client.get(NODE_PERMITS + "?page=2", HTTP_IF_NONE_MATCH=first["ETag"])
     assert other_page.status_code != 304
+
+
+@pytest.mark.django_db
+def test_a_page_of_the_node_permit_list_keeps_its_tag_exactly_while_its_body_holds(
+    permit, consented, node_client
+):
+    """The tag is made of the page (and the capped count), not of every permit of the node:
+    it must still change whenever that page's body changes, and only then may it be kept."""
+    from tests.permits.conftest import approve
+
+    from permits.models import Permit
+    from permits.services import permit_issue
+
+    page = NODE_PERMITS + "?page_size=1"
+
+    def poll() -> tuple[str, bytes]:
+        response = node_client.get(page)
+        assert response.status_code == 200
+        return response["ETag"], response.content
+
+    seen = [poll()]
+
+    def step() -> None:
+        seen.append(poll())
+        (old_tag, old_body), (new_tag, new_body) = seen[-2:]
+        if new_body != old_body:  # a changed body never keeps the old tag
+            assert new_tag != old_tag
+        else:
+            assert node_client.get(page, HTTP_IF_NONE_MATCH=old_tag).status_code == 304
+
+    step()  # nothing happened: 304
+    second = permit_issue(actor=None, request_id=approve(consented, title="Second study").pk)
+    step()  # a second permit: page 1's count and "next" change
+    assert seen[-1][0] != seen[-2][0]
+    Permit.objects.filter(pk=second.pk).update(token="x", token_sha256="0" * 64)
+    step()  # page 2's token changed; page 1 (ordered by expiry) may hold either permit
+    Permit.objects.filter(pk=permit.pk).update(valid_until=timezone.now())
+    step()  # the first permit's window closed with no status change: it leaves the list
+    assert seen[-1][0] != seen[-2][0]
+    assert str(permit.number) not in seen[-1][1].decode()
+    assert node_client.get(page + "&page=9").status_code == 404
 
 
 @pytest.mark.django_db
