@@ -576,7 +576,9 @@ PLAIN_STATIC = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
 def serve() -> None:
     """Child: answers ``<page index>`` lines with one timed request each (JSON), ``explain``
-    with the plans of the three slowest queries seen, ``counts`` with the sizes."""
+    with the plans of the three slowest queries seen, ``counts`` with the sizes, and
+    ``queries <page index>`` with one request's queries, slowest first (diagnosis by hand:
+    ``DATABASE_URL=… python bench/bench_scale.py --serve``)."""
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lifes.settings")
@@ -647,6 +649,14 @@ def serve() -> None:
                     if len(explains) == 3:
                         break
             answer: object = explains
+        elif command.startswith("queries "):  # diagnosis by hand: one page's queries, slowest first
+            client, target = clients[int(command.split()[1])]
+            with CaptureQueriesContext(connection) as queries:
+                client.get(target, secure=True)
+            answer = sorted(
+                ((float(q["time"]) * 1000, q["sql"]) for q in queries.captured_queries),
+                reverse=True,
+            )
         elif command == "counts":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT max(seq) FROM audit_auditevent")
