@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from django.db import DatabaseError, connection
+from django.db import DataError, connection
 from django.utils.translation import gettext as _
 
 from audit import merkle
@@ -75,8 +75,12 @@ _PG_EVENTS = (
 )
 _EVENT_HEAD = struct.Struct(">qi")
 _CHUNK = 4096
+# By ranges of seq, each one statement well inside the statement timeout whatever the size of
+# the log: as one statement it took 35 s at 10,000,000 events, was ended by the 20 s timeout,
+# and verification fell back to the slow path (468 s instead of about 80).
+_PG_MISMATCH_RANGE = 262_144
 _PG_MISMATCH = (
-    "SELECT min(seq + 0) FROM audit_auditevent WHERE seq <= %s AND NOT "
+    "SELECT min(seq + 0) FROM audit_auditevent WHERE seq >= %s AND seq < %s AND NOT "
     "convert_from(leaf_data, 'UTF8')::jsonb = jsonb_build_object("
     "'occurred_at', to_char(occurred_at AT TIME ZONE 'UTC', "
     """'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'actor_type', actor_type, 'actor_id', actor_id, """
@@ -214,8 +218,14 @@ def _pg_first_mismatch(raw: Any, bound: int) -> Callable[[], int | None]:
     def run() -> None:
         try:
             with raw.cursor() as cursor:
-                cursor.execute(_PG_MISMATCH, [bound])
-                answer.append(cursor.fetchone()[0])
+                for first in range(1, bound + 1, _PG_MISMATCH_RANGE):
+                    last = min(first + _PG_MISMATCH_RANGE, bound + 1)
+                    cursor.execute(_PG_MISMATCH, [first, last])
+                    found = cursor.fetchone()[0]
+                    if found is not None:
+                        answer.append(found)
+                        return
+            answer.append(None)
         except Exception as exc:  # noqa: BLE001 - raised to the caller below
             answer.append(exc)
 
@@ -308,11 +318,12 @@ def log_verify(
         return _verify(
             events, nodes, heapq.merge(outside, stored, key=lambda h: h[0]), verifier, mismatch
         )
-    except (DatabaseError, getattr(connection.Database, "Error", DatabaseError)):
+    except (DataError, getattr(connection.Database, "DataError", DataError)):
         if not extra:
             raise
-        # Logged bytes that are not even UTF-8 JSON stop the database's check: the slower
-        # path checks them here and names the event.
+        # Logged bytes that are not even UTF-8 JSON stop the database's check (a data error):
+        # the slower path checks them here and names the event. Any other error (a timeout,
+        # a lost connection) is raised, never hidden behind a silently slower path.
         events = _events(bound, batch_size)
         nodes = _nodes(bound, batch_size * 2)
         stored = _stream(_HEADS, bound, batch_size=1000)

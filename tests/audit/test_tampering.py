@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -214,3 +214,51 @@ def test_logged_bytes_that_are_not_json_are_named_too(capsys):
     err = verify_fails(capsys)
 
     assert err.startswith("broken at event #2: content does not match its logged bytes")
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_column_check_reads_by_ranges_and_names_an_edit_in_a_later_one(capsys, monkeypatch):
+    """PostgreSQL compares columns with logged bytes one range of seq per statement (so each
+    stays inside the statement timeout at any size): an edit far into the log is still named."""
+    from audit.services import verify
+
+    monkeypatch.setattr(verify, "_PG_MISMATCH_RANGE", 2)
+    active_key()
+    append(6)
+    audit_sequence()
+    with tamper():  # the columns only: the leaf and the tree still agree with each other
+        AuditEvent.objects.filter(seq=6).update(action="test.rewritten")
+
+    err = verify_fails(capsys)
+
+    assert err.startswith("broken at event #6: content does not match its logged bytes")
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_read_that_outlasts_the_statement_timeout_is_an_error_not_a_verdict(
+    capsys, monkeypatch
+):
+    """At 10,000,000 events the column check as one statement outlasted the 20 s timeout and
+    verification went on, silently, by the slow path. A read the database ends is now an
+    error (exit 2): neither "intact" nor "broken"."""
+    from django.db import connection
+
+    from audit.services import verify
+
+    active_key()
+    append(3)
+    audit_sequence()
+    options = dict(connection.settings_dict["OPTIONS"], options="-c statement_timeout=100")
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
+    slow = verify._PG_MISMATCH.replace("WHERE ", "WHERE pg_sleep(0.5) IS NOT NULL AND ", 1)
+    monkeypatch.setattr(verify, "_PG_MISMATCH", slow)
+
+    with pytest.raises(CommandError) as error:  # manage.py exits with its returncode
+        call_command("audit_verify")
+
+    assert error.value.returncode == 2
+    assert str(error.value).startswith("the log could not be read to the end: ")
+    assert "statement timeout" in str(error.value)
+    assert "intact" not in capsys.readouterr().out

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
 from django.utils.module_loading import import_string
 
 from audit.services import log_verify
@@ -48,7 +49,13 @@ class Command(BaseCommand):
         if not skip_signatures and getattr(settings, "AUDIT_TREE_HEAD_VERIFIER", ""):
             verifier = import_string(settings.AUDIT_TREE_HEAD_VERIFIER)
         published = _published(tree_heads) if tree_heads else []
-        report = log_verify(batch_size=batch_size, verifier=verifier, published=published)
+        try:
+            report = log_verify(batch_size=batch_size, verifier=verifier, published=published)
+        except (DatabaseError, getattr(connection.Database, "Error", DatabaseError)) as exc:
+            # Not a verdict on the log: it could not be read to the end (a timeout, a lost
+            # connection). Exit 2, so no one reads it as "broken" (1) or "intact" (0).
+            message = f"the log could not be read to the end: {exc}"
+            raise CommandError(message, returncode=2) from exc
         if report.is_intact:
             self.stdout.write(f"intact: {report.count} events, head {report.head_hash}")
             self.stdout.write(
