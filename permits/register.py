@@ -15,12 +15,14 @@ requester, the team, the principal investigator, whoever decided) can reach the 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -371,45 +373,41 @@ def register_page(
         refusals = None
     elif kind == REFUSAL:
         permits = None
+    # Each kind is read in the register's order, at most a page and one more row each (an
+    # index range: permit_recent_first, request_refusals_recent), and the two are merged
+    # here. A UNION ordered as a whole made the database sort every published refusal and
+    # permit for each page (11,800 rows at the size of a national body).
     parts = []
     if permits is not None:
         parts.append(
-            permits.filter(_after(after, PERMIT, "issued_at"))
-            .annotate(
-                r_decided=F("issued_at"),
-                r_kind=Value(PERMIT, output_field=CharField()),
-                r_id=F("pk"),
+            _page_keys(
+                permits.filter(_after(after, PERMIT, "issued_at")), PERMIT, "issued_at", size
             )
-            .order_by()
-            .values_list("r_decided", "r_kind", "r_id")
         )
     if refusals is not None:
         parts.append(
-            refusals.filter(_after(after, REFUSAL, "decided_at"))
-            .annotate(
-                r_decided=F("decided_at"),
-                r_kind=Value(REFUSAL, output_field=CharField()),
-                r_id=F("pk"),
+            _page_keys(
+                refusals.filter(_after(after, REFUSAL, "decided_at")), REFUSAL, "decided_at", size
             )
-            .order_by()
-            .values_list("r_decided", "r_kind", "r_id")
         )
-    if not parts:
-        return RegisterPage(entries=[], next_cursor=None)
-    united = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    rows = list(united.order_by("-r_decided", "r_kind", "-r_id")[: size + 1])
+    rank = {name: -position for position, name in enumerate(sorted(KINDS))}  # kind ascending
+    merged = heapq.merge(*parts, key=lambda row: (row[0], rank[row[1]], row[2]), reverse=True)
+    rows = list(itertools.islice(merged, size + 1))
     has_more = len(rows) > size
     rows = rows[:size]
     entries = _load(rows)
     next_cursor = None
     if has_more and rows:
         decided, kind_, pk = rows[-1]
-        if isinstance(decided, str):  # SQLite hands back a united datetime as text
-            decided = dt.datetime.fromisoformat(decided)
-        if timezone.is_naive(decided):
-            decided = timezone.make_aware(decided, dt.UTC)
         next_cursor = Cursor(decided=decided, kind=kind_, id=pk).encode()
     return RegisterPage(entries=entries, next_cursor=next_cursor)
+
+
+def _page_keys(rows: QuerySet, kind: str, decided: str, size: int) -> list[tuple[Any, str, int]]:
+    """(decided, kind, id) of the first ``size + 1`` rows of one kind in the register's order
+    (newest decision first, then id descending)."""
+    keys = rows.order_by(f"-{decided}", "-pk").values_list(decided, "pk")[: size + 1]
+    return [(moment, kind, pk) for moment, pk in keys]
 
 
 def _permits_with_parts(permits: QuerySet[Permit]) -> QuerySet[Permit]:

@@ -234,6 +234,12 @@ class AccessRequest(models.Model):
             models.Index(fields=["requester", "state"]),
             # Every request list's order (newest change first): a page is an index range.
             models.Index(fields=["-updated_at", "-id"], name="request_recent_first"),
+            # The public register's refusals, newest decision first: a page is an index range.
+            models.Index(
+                fields=["-decided_at", "-id"],
+                condition=models.Q(state=RequestState.REJECTED),
+                name="request_refusals_recent",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
