@@ -230,10 +230,9 @@ def query_counts(people: dict, world: dict) -> dict[tuple[str, str | None], int]
 
 @pytest.mark.django_db
 def test_every_list_runs_the_same_queries_with_ten_times_the_data(people, settings):  # noqa: F811
-    # "Waiting for you" weighs its candidates one by one against the transition table (a fixed
-    # number of queries per shown item, at most WAITING_PAGE_SIZE of them): pinned to one item
-    # here so both sizes fill it.
-    settings.WAITING_PAGE_SIZE = 1
+    # "Waiting for you" weighs up to 4 × WAITING_PAGE_SIZE candidates, with what its rules
+    # read (roles, stages, terms) loaded for all of them at once: at its full size here, so
+    # the 1× world shows fewer items than the 10× one, in the same queries.
     from reports.services import metrics_refresh
     from requests_app.models import ReviewBoard
 
