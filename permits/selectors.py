@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import InvalidPage
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -310,15 +310,19 @@ def permits_results_overdue() -> list[Permit]:
 
 
 def node_permits_etag(node: Node, query: str, *, page: Any, per_page: int) -> str | None:
-    """The ``ETag`` of one page (``page``, ``per_page``; ``query``: the query string) of the
-    node's permit list, from what that page's body is made of and without building it: the
+    """The weak ``ETag`` of one page (``page``, ``per_page``; ``query``: the query string) of
+    the node's permit list, from what that page's body is made of and without building it: the
     capped count and whether there is more (as ``lifes.pagination`` counts them), the page's
-    permits with everything of them that can change (status, token digest, window), and the
-    latest signed tree head (the inclusion proofs in ``log`` are against it). Two queries, each
-    bounded by the page and the count cap, not by how many permits the node has. A permit whose
-    issue event is sequenced but not yet under a signed head changes the tag with the next head,
-    which the sequencer signs at once after sequencing. ``None`` for a page that does not exist
-    (the list answers 404 and no tag)."""
+    permits with everything of them that can change (status, token digest, window), and which
+    of them have their issue event under a signed tree head (``log`` is null until then). Two
+    queries bounded by the page and the count cap, and one for the page's issue events: not
+    by how many permits the node has.
+
+    Weak (RFC 9110 8.8.1): a newer signed head changes the inclusion proofs a fresh answer
+    would carry, not what they prove. A node holding a page whose proofs are against an older
+    signed head still holds a valid proof of each permit's issue, so a head signed for others'
+    events (every few seconds on a busy hub) does not make every poll download the list again.
+    ``None`` for a page that does not exist (the list answers 404 and no tag)."""
     rows = node_permits_unparted(node).values_list(
         "pk", "status", "status_changed_at", "token_sha256", "valid_from", "valid_until"
     )
@@ -327,8 +331,15 @@ def node_permits_etag(node: Node, query: str, *, page: Any, per_page: int) -> st
         shown = paginator.page(page)
     except InvalidPage:
         return None
-    head = AuditTreeHead.objects.order_by("-tree_size").values_list("tree_size", flat=True)
-    return etag_of(
+    logged = sorted(
+        AuditEvent.objects.filter(
+            object_type=Permit._meta.label_lower,
+            object_id__in=[str(row[0]) for row in shown],
+            action="permit.issue",
+            seq__lte=Subquery(AuditTreeHead.objects.order_by("-tree_size").values("tree_size")[:1]),
+        ).values_list("object_id", flat=True)
+    )
+    strong = etag_of(
         "node-permits",
         node.identifier,
         query,
@@ -336,8 +347,9 @@ def node_permits_etag(node: Node, query: str, *, page: Any, per_page: int) -> st
         paginator.count_exact,
         list(shown),
         shown.has_more,
-        head.first(),
+        logged,
     )
+    return f"W/{strong}"
 
 
 def revocations_etag(token: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -73,7 +73,7 @@ def test_the_node_permit_list_answers_304_and_drops_a_suspended_permit(
     sql = " ".join(q["sql"] for q in queries)
     assert '"permits_permit"."token"' not in sql
     assert "permits_permitalgorithm" not in sql
-    assert "audit_auditevent" not in sql
+    assert "leaf_data" not in sql and "audit_audittreenode" not in sql
 
     permit_suspend(actor=consented["owner"], number=permit.number, reason="Audit")
     after = node_client.get(NODE_PERMITS, HTTP_IF_NONE_MATCH=etag)
@@ -81,6 +81,38 @@ def test_the_node_permit_list_answers_304_and_drops_a_suspended_permit(
     assert after.status_code == 200
     assert after["ETag"] != etag
     assert after.json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_a_head_signed_for_other_events_keeps_the_node_permit_list_tag(permit, node_client):
+    """The tag is weak: a newer signed head changes the proofs a fresh answer would carry, not
+    what they prove, so a busy log does not make every poll download the list again. The first
+    head over a permit's issue event does change it: the node has no proof until then."""
+    from audit.models import AuditTreeHead
+    from audit.services import audit_record, audit_sequence
+
+    unlogged = node_client.get(NODE_PERMITS)
+    assert unlogged.json()["results"][0]["log"]["tree_head"] is None  # no head signed yet
+    audit_sequence()  # a signed head covers the permit's issue event: the proof is news
+    first = node_client.get(NODE_PERMITS, HTTP_IF_NONE_MATCH=unlogged["ETag"])
+    assert first.status_code == 200
+    etag = first["ETag"]
+    assert etag.startswith('W/"')
+    (held,) = first.json()["results"]
+    assert held["log"]["tree_head"] is not None
+    head_before = AuditTreeHead.objects.order_by("-tree_size").first().tree_size
+
+    with transaction.atomic():
+        audit_record(actor=None, action="test.elsewhere", payload={})
+    audit_sequence()
+    assert AuditTreeHead.objects.order_by("-tree_size").first().tree_size > head_before
+
+    again = node_client.get(NODE_PERMITS, HTTP_IF_NONE_MATCH=etag)
+    assert (again.status_code, again["ETag"]) == (304, etag)
+    # a fresh answer carries a proof against the newer head, of the same issue event
+    (fresh,) = node_client.get(NODE_PERMITS).json()["results"]
+    assert fresh["log"]["leaf_index"] == held["log"]["leaf_index"]
+    assert fresh["log"] != held["log"]
 
 
 @pytest.mark.django_db
