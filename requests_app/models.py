@@ -287,6 +287,14 @@ class RequestedDataset(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["request", "dataset"], name="request_dataset_once"),
         ]
+        indexes = [
+            # "Waiting for you" of a data owner: the pending decisions on their datasets.
+            models.Index(
+                fields=["dataset", "request"],
+                condition=models.Q(decision=OwnerDecision.PENDING),
+                name="requested_pending_by_dataset",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.request.reference}: {self.dataset} ({self.decision})"
@@ -398,6 +406,21 @@ class ReviewStage(models.Model):
                 fields=["request"],
                 condition=models.Q(state="open"),
                 name="one_open_stage_per_request",
+            ),
+        ]
+        indexes = [
+            # "Waiting for you" of a board member: the open stages of their boards, not every
+            # open stage of the hub (32 → 12 ms at 15,000 open stages).
+            models.Index(
+                fields=["board", "request"],
+                condition=models.Q(state=StageState.OPEN),
+                name="stage_open_by_board",
+            ),
+            # Whether a request is in its boards' phase (``permissions.boards_phase_filter``).
+            models.Index(
+                fields=["request", "round"],
+                condition=models.Q(state__in=[StageState.OPEN, StageState.WAITING]),
+                name="stage_live_by_request",
             ),
         ]
 
