@@ -314,7 +314,11 @@ def waiting_page(user: Any, *, limit: int | None = None) -> WaitingPage:
     limit = limit or settings.WAITING_PAGE_SIZE
     cap = int(getattr(settings, "PAGINATION_COUNT_CAP", 1000))
     # How many requests may hold something for them: exact up to the cap, as BoundedPaginator.
-    found_count = _waiting_candidates(user, take=cap + 1, ordered=False)[: cap + 1].count()
+    # Unordered: a sliced query keeps its ORDER BY in the count, which made the database sort
+    # every request of the hub by recency to count 1,001 of one requester's (34 ms at size).
+    found_count = (
+        _waiting_candidates(user, take=cap + 1, ordered=False).order_by()[: cap + 1].count()
+    )
     # The weighed requests come with what the rules read (stages, declarations, team, phase),
     # so weighing 4 × limit of them costs a fixed handful of queries, not a few per request.
     weighed = list(
