@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import InvalidPage
-from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -309,36 +310,48 @@ def permits_results_overdue() -> list[Permit]:
 # --- what a node's conditional polls depend on (ETags) -----------------------------------------
 
 
+#: What can change of a permit on a node's list (the rest is fixed at issue).
+_NODE_PAGE_FIELDS = (
+    "pk",
+    "status",
+    "status_changed_at",
+    "token_sha256",
+    "valid_from",
+    "valid_until",
+)
+
+
 def node_permits_etag(node: Node, query: str, *, page: Any, per_page: int) -> str | None:
     """The weak ``ETag`` of one page (``page``, ``per_page``; ``query``: the query string) of
     the node's permit list, from what that page's body is made of and without building it: the
     capped count and whether there is more (as ``lifes.pagination`` counts them), the page's
-    permits with everything of them that can change (status, token digest, window), and which
-    of them have their issue event under a signed tree head (``log`` is null until then). Two
-    queries bounded by the page and the count cap, and one for the page's issue events: not
-    by how many permits the node has.
+    permits with everything of them that can change (status, token digest, window) and whether
+    their issue event is under a signed tree head yet (``log`` is null until then). Two
+    queries, bounded by the page and the count cap, not by how many permits the node has.
 
     Weak (RFC 9110 8.8.1): a newer signed head changes the inclusion proofs a fresh answer
     would carry, not what they prove. A node holding a page whose proofs are against an older
     signed head still holds a valid proof of each permit's issue, so a head signed for others'
     events (every few seconds on a busy hub) does not make every poll download the list again.
     ``None`` for a page that does not exist (the list answers 404 and no tag)."""
-    rows = node_permits_unparted(node).values_list(
-        "pk", "status", "status_changed_at", "token_sha256", "valid_from", "valid_until"
+    # Whether a signed head covers the permit's issue event, read with the page's rows.
+    head = AuditTreeHead.objects.order_by("-tree_size").values("tree_size")[:1]
+    issued = AuditEvent.objects.filter(
+        object_type=Permit._meta.label_lower,
+        object_id=Cast(OuterRef("pk"), CharField()),
+        action="permit.issue",
+        seq__lte=Subquery(head),
+    )
+    rows = (
+        node_permits_unparted(node)
+        .annotate(logged=Exists(issued))
+        .values_list(*_NODE_PAGE_FIELDS, "logged")
     )
     paginator = BoundedPaginator(rows, per_page)
     try:
         shown = paginator.page(page)
     except InvalidPage:
         return None
-    logged = sorted(
-        AuditEvent.objects.filter(
-            object_type=Permit._meta.label_lower,
-            object_id__in=[str(row[0]) for row in shown],
-            action="permit.issue",
-            seq__lte=Subquery(AuditTreeHead.objects.order_by("-tree_size").values("tree_size")[:1]),
-        ).values_list("object_id", flat=True)
-    )
     strong = etag_of(
         "node-permits",
         node.identifier,
@@ -347,7 +360,6 @@ def node_permits_etag(node: Node, query: str, *, page: Any, per_page: int) -> st
         paginator.count_exact,
         list(shown),
         shown.has_more,
-        logged,
     )
     return f"W/{strong}"
 
