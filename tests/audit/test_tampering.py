@@ -237,9 +237,7 @@ def test_the_column_check_reads_by_ranges_and_names_an_edit_in_a_later_one(capsy
 
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_read_that_outlasts_the_statement_timeout_is_an_error_not_a_verdict(
-    capsys, monkeypatch
-):
+def test_a_read_that_outlasts_the_statement_timeout_is_an_error_not_a_verdict(capsys, monkeypatch):
     """At 10,000,000 events the column check as one statement outlasted the 20 s timeout and
     verification went on, silently, by the slow path. A read the database ends is now an
     error (exit 2): neither "intact" nor "broken"."""

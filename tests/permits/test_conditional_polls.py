@@ -7,8 +7,8 @@ from __future__ import annotations
 import jwt
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from consent.services import consent_import, consent_withdraw
@@ -73,7 +73,8 @@ def test_the_node_permit_list_answers_304_and_drops_a_suspended_permit(
     sql = " ".join(q["sql"] for q in queries)
     assert '"permits_permit"."token"' not in sql
     assert "permits_permitalgorithm" not in sql
-    assert "leaf_data" not in sql and "audit_audittreenode" not in sql
+    assert "leaf_data" not in sql
+    assert "audit_audittreenode" not in sql
 
     permit_suspend(actor=consented["owner"], number=permit.number, reason="Audit")
     after = node_client.get(NODE_PERMITS, HTTP_IF_NONE_MATCH=etag)
@@ -128,10 +129,9 @@ def test_a_page_of_the_node_permit_list_keeps_its_tag_exactly_while_its_body_hol
 ):
     """The tag is made of the page (and the capped count), not of every permit of the node:
     it must still change whenever that page's body changes, and only then may it be kept."""
-    from tests.permits.conftest import approve
-
     from permits.models import Permit
     from permits.services import permit_issue
+    from tests.permits.conftest import approve
 
     page = NODE_PERMITS + "?page_size=1"
 
