@@ -409,10 +409,12 @@ class ReviewStage(models.Model):
             ),
         ]
         indexes = [
-            # "Waiting for you" of a board member: the open stages of their boards, not every
-            # open stage of the hub (32 → 12 ms at 15,000 open stages).
+            # A board's queue in its order (a page is an index range), and "waiting for you"
+            # of a board member: the open stages of their boards, not every open stage of the
+            # hub (32 → 12 ms at 15,000 open stages; ``request`` read from the index).
             models.Index(
-                fields=["board", "request"],
+                fields=["board", "deadline", "id"],
+                include=["request"],
                 condition=models.Q(state=StageState.OPEN),
                 name="stage_open_by_board",
             ),

@@ -150,7 +150,18 @@ def board_queue(*, user: Any, board_id: int) -> tuple[ReviewBoard, QuerySet[Revi
         ReviewStage.objects.filter(board=board, state=StageState.OPEN)
         .select_related("request", "request__requester", "request__organisation")
         .annotate(
-            vote_count=Count("votes", distinct=True),
+            # Counted per shown stage, not grouped over the whole queue: the page is then an
+            # index range of ``stage_open_by_board`` that stops after its rows.
+            vote_count=Coalesce(
+                Subquery(
+                    Vote.objects.filter(stage=OuterRef("pk"))
+                    .order_by()
+                    .values("stage")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
+            ),
             has_my_vote=Exists(Vote.objects.filter(stage=OuterRef("pk"), voter=user)),
         )
         .order_by("deadline", "pk")

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='reviewstage',
-            index=models.Index(condition=models.Q(('state', 'open')), fields=['board', 'request'], name='stage_open_by_board'),
+            index=models.Index(condition=models.Q(('state', 'open')), fields=['board', 'deadline', 'id'], include=('request',), name='stage_open_by_board'),
         ),
         migrations.AddIndex(
             model_name='reviewstage',

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from requests_app import services
 from requests_app.selectors import board_queue, request_list
@@ -95,3 +96,27 @@ def test_board_queue_of_another_board_is_not_found(client, review):
     assert client.get(f"/api/v1/boards/{review['dac'].pk}/queue").status_code == 404
     assert client.get(f"/requests/boards/{review['dac'].pk}/").status_code == 404
     assert client.get(f"/api/v1/boards/{review['ethics'].pk}/queue").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_board_queue_counts_each_stages_votes_and_says_whose_are_cast(client, review):
+    """Each open stage with its own vote count and whether the viewer voted, soonest deadline
+    first (the count is read per shown stage, not grouped over the whole queue)."""
+    from requests_app.models import ReviewStage
+
+    first, second = submitted(review, 2)
+    board = ReviewStage.objects.get(request=first, state="open").board
+    for name in ("chair", "member1"):
+        services.conflict_declare(
+            actor=review[name], request_id=second.pk, has_conflict=False, statement=""
+        )
+        services.vote_cast(actor=review[name], request_id=second.pk, choice="approve")
+    ReviewStage.objects.filter(request=second).update(deadline=timezone.now())
+
+    client.force_login(review["member1"])
+    rows = client.get(f"/api/v1/boards/{board.pk}/queue").json()["results"]
+
+    assert [(r["reference"], r["vote_count"], r["has_my_vote"]) for r in rows] == [
+        (second.reference, 2, True),
+        (first.reference, 0, False),
+    ]
