@@ -596,9 +596,9 @@ def terms_status(request: AccessRequest) -> TermsStatus:
 def terms_status_prepare(requests: list[AccessRequest]) -> None:
     """``terms_status`` of many requests (requester and team read with them) in three queries,
     kept with each for this response: "waiting for you" weighs up to 4 × 25 of them."""
-    todo = {r.pk: r for r in requests if "_terms_status" not in r.__dict__}
-    for request_id, status in _terms_statuses(list(todo.values())).items():
-        todo[request_id].__dict__["_terms_status"] = status
+    unread = {r.pk: r for r in requests if "_terms_status" not in r.__dict__}
+    for request_id, status in _terms_statuses(list(unread.values())).items():
+        unread[request_id].__dict__["_terms_status"] = status
 
 
 def _terms_datasets(items: Any) -> list[int]:
