@@ -4,6 +4,8 @@ after anything that changes it — above all a revocation."""
 
 from __future__ import annotations
 
+import json
+
 import jwt
 import pytest
 from django.db import connection, transaction
@@ -135,10 +137,15 @@ def test_a_page_of_the_node_permit_list_keeps_its_tag_exactly_while_its_body_hol
 
     page = NODE_PERMITS + "?page_size=1"
 
-    def poll() -> tuple[str, bytes]:
+    def poll() -> tuple[str, str]:
+        """The tag, and the body as it means: a ``log`` proof against a newer signed head
+        means what the older one did (the tag is weak), so only whether there is one counts."""
         response = node_client.get(page)
         assert response.status_code == 200
-        return response["ETag"], response.content
+        body = response.json()
+        for result in body["results"]:
+            result["log"] = result["log"] is not None and result["log"]["tree_head"] is not None
+        return response["ETag"], json.dumps(body, sort_keys=True)
 
     seen = [poll()]
 
@@ -159,7 +166,7 @@ def test_a_page_of_the_node_permit_list_keeps_its_tag_exactly_while_its_body_hol
     Permit.objects.filter(pk=permit.pk).update(valid_until=timezone.now())
     step()  # the first permit's window closed with no status change: it leaves the list
     assert seen[-1][0] != seen[-2][0]
-    assert str(permit.number) not in seen[-1][1].decode()
+    assert str(permit.number) not in seen[-1][1]
     assert node_client.get(page + "&page=9").status_code == 404
 
 
