@@ -14,19 +14,22 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.utils.http import parse_etags
 
-def etag_of(*parts: Any) -> str:
-    """A strong entity tag over ``parts`` (their ``repr``, so ``None`` and ``""`` differ)."""
+
+def etag_of(*parts: Any, weak: bool = False) -> str:
+    """An entity tag over ``parts`` (their ``repr``, so ``None`` and ``""`` differ); ``weak``
+    for a tag that may stay while the body changes only in what means the same."""
     digest = hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:40]
-    return f'"{digest}"'
+    return f'W/"{digest}"' if weak else f'"{digest}"'
 
 
 def is_fresh(if_none_match: str | None, etag: str) -> bool:
-    """Whether the client's ``If-None-Match`` names ``etag`` (weak comparison, as RFC 9110
-    asks for If-None-Match; ``*`` matches any current representation)."""
+    """Whether the client's ``If-None-Match`` names ``etag``: the weak comparison RFC 9110
+    (13.1.2) asks for If-None-Match, on the header as Django parses it (``parse_etags``);
+    ``*`` matches any current representation."""
+    candidates = parse_etags(if_none_match or "")
+    if candidates == ["*"]:
+        return True
     opaque = etag.removeprefix("W/")
-    for candidate in (if_none_match or "").split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == opaque:
-            return True
-    return False
+    return any(candidate.removeprefix("W/") == opaque for candidate in candidates)

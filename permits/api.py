@@ -187,14 +187,6 @@ class NodePermitListApi(APIView):
         return response
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
-    for candidate in if_none_match.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == etag:
-            return True
-    return False
-
-
 def _cohort_headers(response: Response, etag: str) -> Response:
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
@@ -226,11 +218,11 @@ class NodeCohortApi(APIView):
             # The cheap validator first: a node that holds the current cohort gets 304 without
             # the hub reading the ids (``node_cohort_etag``; None sends it the long way).
             stored = selectors.node_cohort_etag(node=node, number=number, dataset_id=dataset_id)
-            if stored is not None and _matches(if_none_match, stored):
+            if stored is not None and is_fresh(if_none_match, stored):
                 return _cohort_headers(Response(status=status.HTTP_304_NOT_MODIFIED), stored)
         permit, cohort, ids = selectors.node_cohort(node=node, number=number, dataset_id=dataset_id)
         etag = selectors.cohort_etag(cohort.digest, cohort.version)
-        if _matches(if_none_match, etag):
+        if is_fresh(if_none_match, etag):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
             response = Response(

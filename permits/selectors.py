@@ -352,7 +352,7 @@ def node_permits_etag(node: Node, query: str, *, page: Any, per_page: int) -> st
         shown = paginator.page(page)
     except InvalidPage:
         return None
-    strong = etag_of(
+    return etag_of(
         "node-permits",
         node.identifier,
         query,
@@ -360,8 +360,8 @@ def node_permits_etag(node: Node, query: str, *, page: Any, per_page: int) -> st
         paginator.count_exact,
         list(shown),
         shown.has_more,
+        weak=True,
     )
-    return f"W/{strong}"
 
 
 def revocations_etag(token: str) -> str:
