@@ -36,7 +36,7 @@ from lifes.files import private_file_response
 from lifes.pagination import Pagination, paginate
 from permits import register, selectors, services, workflow
 from permits.errors import Code
-from permits.models import ExecutionReceipt, Permit, RunOutput
+from permits.models import ISSUE_EVENT, ExecutionReceipt, Permit, RunOutput
 from permits.odrl import permit_agreement
 from permits.services import passport
 from permits.services.nodes import MAX_RECEIPT_BYTES, node_of
@@ -147,7 +147,7 @@ class NodePermitListApi(APIView):
             entries = self.context.get("log_entries")
             if entries is not None:  # loaded for the whole page (permits.selectors)
                 return entries.get(permit.pk)
-            return selectors.log_entry_of(permit, "permit.issue")
+            return selectors.log_entry_of(permit, ISSUE_EVENT)
 
         def get_datasets(self, permit: Permit) -> list[dict[str, Any]]:
             node = self.context["node"]
@@ -176,7 +176,7 @@ class NodePermitListApi(APIView):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
             page = paginator.paginate_queryset(selectors.node_permits(node), request, view=self)
-            entries = selectors.log_entries_of(page, "permit.issue")
+            entries = selectors.log_entries_of(page, ISSUE_EVENT)
             response = paginator.get_paginated_response(
                 self.OutputSerializer(
                     page, many=True, context={"node": node, "log_entries": entries}

@@ -98,6 +98,8 @@ NOT_YET_VALID_LABEL = _("Not yet valid")
 #: A permit in one of these states can still be used once it is (again) active; at most one per
 #: request, and the suspended ones are on the revocation list.
 LIVE_STATUSES = (PermitStatus.ACTIVE, PermitStatus.SUSPENDED)
+#: The audit action of a permit's issue: its log proof (a node's ``--require-logged``) is of it.
+ISSUE_EVENT = "permit.issue"
 #: These put the permit's jti on the signed revocation list.
 LISTED_STATUSES = (
     PermitStatus.SUSPENDED,

@@ -23,6 +23,7 @@ from lifes.errors import DomainError, NotFound
 from lifes.pagination import BoundedPaginator
 from permits.errors import Code
 from permits.models import (
+    ISSUE_EVENT,
     ExecutionReceipt,
     Permit,
     PermitAlgorithm,
@@ -339,7 +340,7 @@ def node_permits_etag(node: Node, query: str, *, page: Any, per_page: int) -> st
     issued = AuditEvent.objects.filter(
         object_type=Permit._meta.label_lower,
         object_id=Cast(OuterRef("pk"), CharField()),
-        action="permit.issue",
+        action=ISSUE_EVENT,
         seq__lte=Subquery(head),
     )
     rows = (

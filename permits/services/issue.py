@@ -31,6 +31,7 @@ from consent.matcher import (
 from lifes.errors import InvalidTransition
 from permits.errors import Code
 from permits.models import (
+    ISSUE_EVENT,
     LIVE_STATUSES,
     Permit,
     PermitAlgorithm,
@@ -301,7 +302,7 @@ def permit_issue(*, actor: Any, request_id: int) -> Permit:
         apply(locked, actor=actor, target=RequestState.PERMITTED, permit=permit.number)
         audit_record(
             actor=actor,
-            action="permit.issue",
+            action=ISSUE_EVENT,
             target=permit,
             payload={
                 "number": permit.number,
