@@ -42,6 +42,7 @@ def pytest_collection_modifyitems(config, items):
     serve their own hub on SQLite ``own_hub``, so that one CI leg runs them (``.ci/run``
     deselects them on PostgreSQL), and keep the tests of a
     SERIAL_GROUPS resource on one xdist worker (``--dist loadgroup``, see the Makefile)."""
+    _by_database_use(items)
     for item in items:
         path = Path(str(item.fspath)).resolve()
         if (ROOT / "tests" / "e2e") in path.parents:
@@ -165,14 +166,120 @@ def _force_login_includes_second_factor(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login)
 
 
+def _transactional(item) -> bool:
+    """Whether pytest-django runs ``item`` as a TransactionTestCase (its rule, in
+    ``_django_db_helper``): such a test commits, so no module transaction may be open around it."""
+    names = getattr(item, "fixturenames", ())
+    if {"transactional_db", "live_server", "django_db_reset_sequences"} & set(names):
+        return True
+    marker = item.get_closest_marker("django_db")
+    return bool(
+        marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    )
+
+
+def _reads_the_cast(item) -> bool:
+    return "world" in getattr(item, "fixturenames", ()) and not _transactional(item)
+
+
+class _ModuleCast:
+    """The demo cast of one module, built once in a transaction that stays open around the
+    module's tests that read it (each test's own transaction nests as a savepoint and rolls back
+    what the test wrote, as ``module_data``), and rolled back before any other test runs. The
+    cast took a fifth of the suite's time on PostgreSQL when every test built its own."""
+
+    open: _ModuleCast | None = None  # the one whose transaction is open now
+    of_module: dict[object, _ModuleCast] = {}
+    next_reads: bool = False  # whether the test being set up reads the cast
+
+    def __init__(self, module, django_db_blocker) -> None:
+        self.module = module
+        self.people: dict[str, int] | None = None
+        self._context = None
+        self._blocker = django_db_blocker
+
+    def start(self) -> None:
+        from tests.factories import demo_cast
+
+        self._context = module_data(self._blocker)
+        self._context.__enter__()
+        _ModuleCast.open = self
+        self.people = {key: user.pk for key, user in demo_cast().items()}
+
+    def end(self) -> None:
+        if self._context is not None:
+            context, self._context = self._context, None
+            _ModuleCast.open, self.people = None, None
+            context.__exit__(None, None, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before a test's fixtures: a test that does not read its module's cast (or commits) runs
+    outside the cast's transaction, so its database is as empty as it expects; one that reads it
+    finds it open. The tests of a module run in the order that keeps it open longest
+    (``_by_database_use``)."""
+    reads = _reads_the_cast(item)
+    module = getattr(item, "module", None)
+    current = _ModuleCast.open
+    if current is not None and (not reads or current.module is not module):
+        current.end()
+    _ModuleCast.next_reads = reads
+    holder = _ModuleCast.of_module.get(module)
+    if reads and holder is not None and _ModuleCast.open is None:
+        holder.start()  # after a committing test of the same module, built anew
+
+
+def _by_database_use(items: list) -> None:
+    """Within each module, the tests that read no cast first, then those that read it, then those
+    that commit: the cast is built once per module (``_ModuleCast``), where the tests' own order
+    would end and rebuild it. Tests are independent; the order within each group is kept."""
+
+    def group(item) -> int:
+        if _transactional(item):
+            return 2
+        return 1 if _reads_the_cast(item) else 0
+
+    modules: dict[object, int] = {}
+    for item in items:
+        modules.setdefault(getattr(item, "module", None), len(modules))
+    position = {id(item): index for index, item in enumerate(items)}
+    items.sort(
+        key=lambda item: (
+            modules[getattr(item, "module", None)],
+            group(item),
+            position[id(item)],
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def _cast_for_module(request, django_db_setup, django_db_blocker):
+    holder = _ModuleCast(request.module, django_db_blocker)
+    _ModuleCast.of_module[request.module] = holder
+    if _ModuleCast.next_reads:
+        holder.start()
+    yield holder
+    holder.end()
+    del _ModuleCast.of_module[request.module]
+
+
 @pytest.fixture
-def world(db):
+def world(request, _cast_for_module, db):
     """The demo's people, organisations, node, datasets and algorithms, built by the factories
     (tests/factories.py) without seed_demo's consent imports and requests (tests make their
-    own); people by the part of their email before the @. ``demo_world`` is all of it."""
+    own); people by the part of their email before the @. ``demo_world`` is all of it.
+
+    Built once per module where the tests allow (``_ModuleCast``); each test gets its own fresh
+    instances of the people, and rolls back whatever it changes."""
+    from accounts.models import User
     from tests.factories import demo_cast
 
-    return demo_cast()
+    cast = _cast_for_module
+    if _ModuleCast.open is not cast:
+        return demo_cast()  # a test that commits: its own cast, flushed after it
+    users = User.objects.in_bulk(cast.people.values())
+    return {key: users[pk] for key, pk in cast.people.items()}
 
 
 @pytest.fixture
