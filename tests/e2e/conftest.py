@@ -55,7 +55,8 @@ def browser():
 
 @pytest.fixture
 def shots(request):
-    """Screenshots of every step, kept in test-artifacts/<test>/ only when the test fails."""
+    """Screenshots kept in test-artifacts/<test>/ only when the test fails: each person's last
+    page, and every step's with ``LIFES_E2E_STEP_SHOTS=1`` (helpers.py)."""
     taken: list[tuple[str, bytes]] = []
     yield taken
     failed = any(

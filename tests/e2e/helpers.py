@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -13,6 +14,10 @@ from tests.e2e.conftest import AXE, PASSWORD, ROOT
 
 PO = ROOT / "locale" / "nl" / "LC_MESSAGES" / "django.po"
 SERIOUS = ("serious", "critical")
+#: A shot of every step, kept when the test fails: ``LIFES_E2E_STEP_SHOTS=1`` (while chasing a
+#: failure). Without it a failing test keeps each person's last page, in full (conftest.py);
+#: the step shots cost a tenth of the browser tests' time.
+STEP_SHOTS = bool(os.environ.get("LIFES_E2E_STEP_SHOTS"))
 
 
 #: English that may stand on a Dutch page although the catalogue translates it, each for a
@@ -127,13 +132,14 @@ class Person:
         self.page.wait_for_load_state("domcontentloaded")
 
     def step(self, name: str, *, check: bool = True, skip: str = USER_TEXT):
-        """Keep a screenshot of this step; run axe and the translation check on the page
-        (``skip``: regions of text people typed, left out of the translation check). The step's
-        shot is of the viewport: a full-page shot costs up to 2 s a page in Chromium, 40 times
+        """Run axe and the translation check on the page (``skip``: regions of text people
+        typed, left out of the translation check), and keep a shot of it with ``STEP_SHOTS``,
+        of the viewport: a full-page shot costs up to 2 s a page in Chromium, 40 times
         as much, and a failing test keeps each person's last page in full (conftest.py)."""
         self.page.wait_for_load_state("load")
-        who = self.email.split("@")[0] or "public"
-        self.shots.append((f"{self.lang}-{who}-{name}", self.page.screenshot()))
+        if STEP_SHOTS:
+            who = self.email.split("@")[0] or "public"
+            self.shots.append((f"{self.lang}-{who}-{name}", self.page.screenshot()))
         if check:
             self.check_accessible(name)
             if self.lang == "nl":
@@ -147,10 +153,17 @@ class Person:
         assert self.page.locator("html").get_attribute("lang") == self.lang
 
     def sign_in(self, email: str):
+        """In this person's language, set as the language selector sets it (its cookie): the
+        selector itself is used by the visitors of test_register_public, test_invitation and
+        test_journey_polish; going through it at every sign-in cost a second each."""
+        from django.conf import settings
+
         self.email = email
-        self.goto("/")
-        self.switch_language()
+        self.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": self.lang, "url": self.base}]
+        )
         self.goto("/accounts/login/")
+        assert self.page.locator("html").get_attribute("lang") == self.lang
         self.page.fill("input[name=username]", email)
         self.page.fill("input[name=password]", PASSWORD)
         with self.page.expect_navigation():
