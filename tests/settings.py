@@ -40,3 +40,7 @@ LOGGING["loggers"]["celery.app.trace"]["level"] = (  # noqa: F405
 CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault(
     "CELERY_TASK_DEFAULT_QUEUE", f"lifes-test-{uuid.uuid4().hex[:12]}"
 )
+# Static files are looked up when asked for, as under `make run` (DEBUG): the test runner turns
+# DEBUG off, and WhiteNoise would then list every app's static files again for each test's
+# client (a thirtieth of the suite's time).
+WHITENOISE_AUTOREFRESH = True
