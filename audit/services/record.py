@@ -95,7 +95,11 @@ def audit_record(
     if sequence_inline():
         from audit.services.sequence import sequence_pending
 
-        sequence_pending(wait=True)
-        event.refresh_from_db(fields=["seq"])
+        placed: dict[int, int] = {}
+        sequence_pending(wait=True, placed=placed)
+        if event.pk in placed:
+            event.seq = placed[event.pk]
+        else:  # not among those it placed: read what the log says
+            event.refresh_from_db(fields=["seq"])
     _nudge_on_commit(connection)
     return event

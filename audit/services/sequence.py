@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -74,9 +74,9 @@ def compact_range(size: int) -> merkle.CompactRange:
     return merkle.CompactRange.from_frontier(size, [hashes[node] for node in nodes])
 
 
-def _integrate(rows: list[tuple], size: int) -> int:
+def _integrate(rows: list[tuple], size: int, placed: dict[int, int] | None = None) -> int:
     """Number ``rows`` (id, leaf data) after ``size``; store their leaves and the nodes they
-    close, and set each event's ``seq``. Returns the new size."""
+    close, and set each event's ``seq`` (also in ``placed``, by id). Returns the new size."""
     appender = compact_range(size)
     closed: list[tuple[int, int, bytes]] = []
     for _id, data in rows:
@@ -100,25 +100,36 @@ def _integrate(rows: list[tuple], size: int) -> int:
     else:
         for event_id, seq in zip(ids, seqs, strict=True):
             AuditEvent.objects.filter(pk=event_id, seq__isnull=True).update(seq=seq)
+    if placed is not None:
+        placed.update(zip(ids, seqs, strict=True))
     return appender.size
 
 
-def sequence_pending(*, wait: bool, batch_size: int = 10000) -> int | None:
+def sequence_pending(
+    *, wait: bool, batch_size: int = 10000, placed: dict[int, int] | None = None
+) -> int | None:
     """Integrate the unsequenced events visible now, in id order, in the current transaction.
-    Returns the new tree size, or ``None`` when another sequencer holds the lock."""
+    Returns the new tree size, or ``None`` when another sequencer holds the lock; ``placed``
+    receives each integrated event's ``seq`` by id (so an inline append need not read it back).
+    """
     if not _lock(wait=wait):
         return None
-    size = tree_size()
+    pending = AuditEvent.objects.filter(seq__isnull=True).order_by("id")
+    # The first batch carries the current size along (one query, not two: the inline append
+    # runs this for every event). Read after the lock, so no other sequencer moves it.
+    last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values("seq")[:1]
+    rows = list(
+        pending.annotate(size=Subquery(last)).values_list("id", "leaf_data", "size")[:batch_size]
+    )
+    if not rows:
+        return tree_size()
+    size = rows[0][2] or 0
     while True:
-        rows = list(
-            AuditEvent.objects.filter(seq__isnull=True)
-            .order_by("id")
-            .values_list("id", "leaf_data")[:batch_size]
-        )
-        if not rows:
-            return size
-        size = _integrate(rows, size)
+        size = _integrate([row[:2] for row in rows], size, placed)
         if len(rows) < batch_size:  # that was all of them: no need to ask again
+            return size
+        rows = list(pending.values_list("id", "leaf_data")[:batch_size])
+        if not rows:
             return size
 
 
