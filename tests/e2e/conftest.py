@@ -129,6 +129,14 @@ def built_once(name: str, build) -> None:
     cache.clear()
 
 
+def full_demo() -> None:
+    """The whole demo (``seed_demo``), built once per process (``built_once``): the register,
+    the journeys, the layout crawl and the screenshots each ran it, 6 s a time."""
+    from demo.world import seed_demo
+
+    built_once("full_demo", seed_demo)
+
+
 def _e2e_world() -> None:
     from accounts.models import Organisation, User
     from demo.requests_world import _board

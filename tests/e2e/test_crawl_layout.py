@@ -16,7 +16,7 @@ from collections import deque
 
 import pytest
 
-from tests.e2e.conftest import AXE, playwright_sync
+from tests.e2e.conftest import AXE, full_demo, playwright_sync
 from tests.e2e.helpers import SERIOUS, runs_recorded
 from tests.test_crawl import SKIP
 
@@ -70,10 +70,9 @@ def _session_cookie(user, base: str) -> dict:
 def demo_site(transactional_db, live_server, tmp_path):
     """The demo, and several runs its node reports on each permit (the demo seeds none): the
     receipts table once made the permit page 1,613 px wide at 1,280 px."""
-    from demo.world import seed_demo
     from permits.models import Permit
 
-    seed_demo()
+    full_demo()
     for permit in Permit.objects.order_by("pk"):
         runs_recorded(permit, tmp_path / permit.number)
     return live_server.url

@@ -13,7 +13,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from tests.e2e.conftest import built_once
+from tests.e2e.conftest import built_once, full_demo
 from tests.e2e.helpers import LONG_DATASET, LONG_REASON, english_sentences, runs_recorded
 
 PHONE = {"width": 360, "height": 780}
@@ -55,10 +55,9 @@ RUNS = 6
 def demo_site(e2e_world, tmp_path):
     """The whole demo, with its requests in every state and the permitted one, whose node has
     reported several runs (receipts with the longest values a node may send, and outputs)."""
-    from demo.world import seed_demo
 
     def build():
-        seed_demo()
+        full_demo()
         runs_recorded(_permit(), tmp_path / "node", count=RUNS)
 
     built_once("journey_polish_demo_site", build)

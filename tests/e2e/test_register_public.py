@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import full_demo
+
 WORDS = {
     "en": {
         "why": "Why refused:",
@@ -25,9 +27,7 @@ REFUSED_TITLE = "Biomarker discovery for a commercial assay"
 def register_site(e2e_world):
     """The whole demo: a refusal and a finished permit with a published result are on the
     register (``demo.register_world``)."""
-    from demo.world import seed_demo
-
-    seed_demo()
+    full_demo()
     return e2e_world
 
 

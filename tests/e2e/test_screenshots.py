@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, ROOT
+from tests.e2e.conftest import ARTIFACTS, ROOT, full_demo
 from tests.e2e.test_crawl_layout import _session_cookie
 
 DOCS = ROOT / "docs" / "screenshots"
@@ -47,9 +47,7 @@ def _shots() -> list[tuple[str, str, str, dict, str]]:
 
 @pytest.fixture
 def demo_site(transactional_db, live_server):
-    from demo.world import seed_demo
-
-    seed_demo()
+    full_demo()
     return live_server.url
 
 
