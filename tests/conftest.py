@@ -265,7 +265,7 @@ def _cast_for_module(request, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def world(request, _cast_for_module, db):
+def world(_cast_for_module, db):
     """The demo's people, organisations, node, datasets and algorithms, built by the factories
     (tests/factories.py) without seed_demo's consent imports and requests (tests make their
     own); people by the part of their email before the @. ``demo_world`` is all of it.
